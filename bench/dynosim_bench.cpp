@@ -1,0 +1,81 @@
+// Replay benchmark: the first hour of the Mooncake conversation trace on Llama-3.1-8B / H100 TP1 workers,
+// on 16 workers (light load) and on 4 workers (queues build). Prints wall time, simulated seconds per
+// wall second, events per second and peak RSS. Target (foundation issue): one simulated hour < 1 s.
+#include <fmt/format.h>
+#include <sys/resource.h>
+#include <sys/utsname.h>
+
+#include <cstdio>
+#include <fstream>
+#include <string>
+
+#include "sim/scenario/scenario.hpp"
+
+namespace sc = dynosim::sim::scenario;
+
+namespace {
+
+double peak_rss_mib() {
+    rusage u{};
+    getrusage(RUSAGE_SELF, &u);
+    return static_cast<double>(u.ru_maxrss) / 1024.0;  // Linux reports KiB
+}
+
+std::string cpu_model() {
+    std::ifstream in("/proc/cpuinfo");
+    for (std::string line; std::getline(in, line);)
+        if (line.rfind("model name", 0) == 0) return line.substr(line.find(':') + 2);
+    return "unknown";
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    const int repeats = argc > 1 ? std::atoi(argv[1]) : 3;
+    utsname un{};
+    uname(&un);
+    fmt::print("dynosim bench  commit {}  machine {} ({})\n", DYNOSIM_GIT_COMMIT, un.nodename, cpu_model());
+    fmt::print("{:<34} {:>9} {:>9} {:>10} {:>12} {:>12} {:>9}\n", "case", "requests", "wall s", "sim s",
+               "sim s/wall s", "events/s", "RSS MiB");
+    for (const int workers : {16, 4}) {
+        const std::string text = fmt::format(R"(
+[model]
+name = "Llama-3.1-8B"
+[hardware]
+gpu = "H100-SXM"
+[fleet]
+workers = {}
+[router]
+policy = "least_loaded"
+[workload]
+kind = "trace"
+path = "data:traces/mooncake/conversation_trace.jsonl"
+[workload.transform]
+window_end_s = 3600
+)",
+                                             workers);
+        try {
+            sc::ScenarioOptions o = sc::load_scenario_text(text, "<bench>", {});
+            double best_wall = 1e300;
+            sc::Result best;
+            for (int i = 0; i < repeats; ++i) {
+                sc::Result r = sc::run_scenario(o);
+                if (r.stats.wall_seconds < best_wall) {
+                    best_wall = r.stats.wall_seconds;
+                    best = std::move(r);
+                }
+            }
+            fmt::print("{:<34} {:>9} {:>9.3f} {:>10.1f} {:>12.0f} {:>12.3g} {:>9.1f}\n",
+                       fmt::format("mooncake 1h, {} x H100 Llama-3.1-8B", workers), best.workload->requests.size(),
+                       best_wall, best.stats.simulated_seconds, best.stats.simulated_seconds / best_wall,
+                       static_cast<double>(best.stats.events) / best_wall, peak_rss_mib());
+            fmt::print("    TTFT p50 {:.1f} ms p99 {:.1f} ms, TPOT p50 {:.2f} ms, prefix hit {:.1f}%, preemptions {}\n",
+                       best.summary.ttft.p50, best.summary.ttft.p99, best.summary.tpot.p50,
+                       100 * best.summary.prefix_hit_rate, best.summary.preemptions);
+        } catch (const std::exception& e) {
+            fmt::print(stderr, "bench: {}\n", e.what());
+            return 1;
+        }
+    }
+    return 0;
+}

@@ -1,0 +1,222 @@
+#include "sim/engine/vllm_engine.hpp"
+
+#include <algorithm>
+
+#include "sim/core/errors.hpp"
+#include "sim/kv/cache_policy.hpp"
+#include "sim/workload/block_hashes.hpp"
+
+namespace dynosim::sim::engine {
+
+VllmEngine::VllmEngine(const EngineOptions& opts, std::int32_t num_blocks, std::int32_t worker_index,
+                       const workload::Workload& wl, metrics::Recorder& rec)
+    : opts_(opts),
+      worker_index_(worker_index),
+      wl_(wl),
+      rec_(rec),
+      kv_(opts.block_size,
+          kv::BlockPool(num_blocks, opts.enable_prefix_caching, kv::make_cache_policy(opts.cache_policy))) {
+    DYNOSIM_ASSERT(opts_.max_num_batched_tokens > 0 && opts_.max_num_seqs > 0 && opts_.max_model_len > 0);
+}
+
+VllmEngine::Slot VllmEngine::new_slot(std::uint64_t request) {
+    Slot s;
+    if (!free_slots_.empty()) {
+        s = free_slots_.back();
+        free_slots_.pop_back();
+    } else {
+        s = static_cast<Slot>(slots_.size());
+        slots_.emplace_back();
+    }
+    const workload::Request& r = wl_.requests[request];
+    Seq& q = slots_[static_cast<std::size_t>(s)];
+    q.request = request;
+    q.prompt = r.input_tokens;
+    q.target_output = r.output_tokens;
+    q.num_output = 0;
+    q.num_computed = 0;
+    q.admitted_once = false;
+    q.last_token_ns = 0;
+    q.kv.clear();
+    q.hashes.clear();  // keeps capacity: filled on first admission
+    return s;
+}
+
+void VllmEngine::release_slot(Slot s) { free_slots_.push_back(s); }
+
+bool VllmEngine::enqueue(std::uint64_t request, TimeNs /*now*/) {
+    const workload::Request& r = wl_.requests[request];
+    metrics::RequestRecord& rec = rec_.at(request);
+    rec.worker = worker_index_;
+    const std::int64_t total = static_cast<std::int64_t>(r.input_tokens) + r.output_tokens;
+    // vLLM rejects prompts beyond max_model_len; with forced output lengths the whole sequence must fit,
+    // and a sequence needing more blocks than the worker has would preempt itself forever.
+    const std::int64_t blocks_needed = (total - 1 + opts_.block_size - 1) / opts_.block_size;
+    if (total > opts_.max_model_len || blocks_needed > kv_.usable_blocks()) {
+        rec.status = metrics::RequestStatus::Rejected;
+        return false;
+    }
+    const Slot s = new_slot(request);
+    waiting_.push_back(s);
+    queued_prefill_tokens_ += slots_[static_cast<std::size_t>(s)].num_tokens();
+    return true;
+}
+
+bool VllmEngine::try_allocate(Seq& s, std::int32_t hit_blocks, std::int32_t num_new) {
+    const std::int32_t total = s.num_computed + num_new;
+    return kv_.allocate(s.kv, s.hashes, hit_blocks, total, total);
+}
+
+void VllmEngine::preempt(Slot victim, std::int32_t& budget) {
+    Seq& v = slots_[static_cast<std::size_t>(victim)];
+    // A victim already scheduled this step gives its tokens back to the budget.
+    for (auto it = scheduled_.begin(); it != scheduled_.end(); ++it) {
+        if (it->slot == victim) {
+            budget += it->num_new;
+            scheduled_.erase(it);
+            break;
+        }
+    }
+    kv_.free(v.kv);
+    v.num_computed = 0;  // recompute: V1 does not swap
+    ++rec_.at(v.request).preemptions;
+    ++rec_.counters().preemptions;
+    waiting_.push_front(victim);
+    queued_prefill_tokens_ += v.num_tokens();
+}
+
+// Running requests first, oldest first; a request that cannot get blocks preempts the newest running one
+// (possibly itself). Returns true if any preemption happened (then no waiting request is admitted).
+bool VllmEngine::schedule_running(std::int32_t& budget) {
+    bool preempted = false;
+    for (std::size_t i = 0; i < running_.size() && budget > 0; ++i) {
+        const Slot slot = running_[i];
+        Seq& s = slots_[static_cast<std::size_t>(slot)];
+        std::int32_t num_new = s.num_tokens() - s.num_computed;
+        if (opts_.long_prefill_token_threshold > 0) num_new = std::min(num_new, opts_.long_prefill_token_threshold);
+        num_new = std::min(num_new, budget);
+        if (num_new <= 0) continue;
+        bool self_preempted = false;
+        while (!try_allocate(s, 0, num_new)) {
+            const Slot victim = running_.back();
+            running_.pop_back();
+            preempt(victim, budget);
+            preempted = true;
+            if (victim == slot) {
+                self_preempted = true;
+                break;
+            }
+        }
+        if (self_preempted) break;
+        scheduled_.push_back({slot, num_new});
+        budget -= num_new;
+    }
+    return preempted;
+}
+
+void VllmEngine::schedule_waiting(std::int32_t& budget, TimeNs now) {
+    const std::int32_t bs = opts_.block_size;
+    while (!waiting_.empty() && budget > 0 && static_cast<std::int32_t>(running_.size()) < opts_.max_num_seqs) {
+        const Slot slot = waiting_.front();
+        Seq& s = slots_[static_cast<std::size_t>(slot)];
+        const workload::Request& r = wl_.requests[s.request];
+        if (opts_.enable_prefix_caching && s.hashes.empty())
+            workload::engine_block_hashes(r, bs, r.input_tokens + r.output_tokens, 0, s.hashes);
+        // Prefix hit: whole cached blocks, at most num_tokens - 1 tokens so the last one is recomputed.
+        std::int32_t hit_blocks = 0;
+        if (s.num_computed == 0)
+            hit_blocks = kv_.count_prefix_hits(s.hashes, (s.num_tokens() - 1) / bs);
+        const std::int32_t hit_tokens = hit_blocks * bs;
+        std::int32_t num_new = s.num_tokens() - s.num_computed - hit_tokens;
+        if (opts_.long_prefill_token_threshold > 0) num_new = std::min(num_new, opts_.long_prefill_token_threshold);
+        if (!opts_.enable_chunked_prefill && num_new > budget) break;
+        num_new = std::min(num_new, budget);
+        const std::int32_t computed_before = s.num_computed;
+        s.num_computed += hit_tokens;
+        if (!try_allocate(s, hit_blocks, num_new)) {
+            s.num_computed = computed_before;
+            break;  // waiting requests never preempt
+        }
+        waiting_.pop_front();
+        queued_prefill_tokens_ -= s.num_tokens() - computed_before;
+        running_.push_back(slot);
+        scheduled_.push_back({slot, num_new});
+        budget -= num_new;
+
+        auto& counters = rec_.counters();
+        counters.prefix_query_tokens += static_cast<std::uint64_t>(s.num_tokens());
+        counters.prefix_hit_tokens += static_cast<std::uint64_t>(hit_tokens);
+        if (!s.admitted_once) {
+            s.admitted_once = true;
+            metrics::RequestRecord& rec = rec_.at(s.request);
+            rec.cached_tokens = hit_tokens;
+            rec.first_scheduled_ns = now;
+        }
+    }
+}
+
+bool VllmEngine::schedule(timing::BatchShape& shape, TimeNs now) {
+    shape.clear();
+    scheduled_.clear();
+    std::int32_t budget = opts_.max_num_batched_tokens;
+    const bool preempted = schedule_running(budget);
+    if (!preempted) schedule_waiting(budget, now);
+    if (scheduled_.empty()) return false;
+
+    for (const Scheduled& sc : scheduled_) {
+        const Seq& s = slots_[static_cast<std::size_t>(sc.slot)];
+        const bool decode = sc.num_new == 1 && s.num_output > 0 && s.num_computed + 1 == s.num_tokens();
+        if (decode) {
+            shape.decode_context.push_back(s.num_computed + 1);
+        } else {
+            shape.prefills.push_back({sc.num_new, s.num_computed, s.num_computed + sc.num_new == s.num_tokens()});
+        }
+        rec_.counters().scheduled_tokens += static_cast<std::uint64_t>(sc.num_new);
+    }
+    ++rec_.counters().steps;
+    return true;
+}
+
+void VllmEngine::complete_step(TimeNs now) {
+    bool any_finished = false;
+    for (const Scheduled& sc : scheduled_) {
+        Seq& s = slots_[static_cast<std::size_t>(sc.slot)];
+        s.num_computed += sc.num_new;
+        if (s.num_computed < s.num_tokens()) continue;  // a prefill chunk that did not reach the end
+        // Caught up with its tokens: the step sampled one more.
+        ++s.num_output;
+        metrics::RequestRecord& rec = rec_.at(s.request);
+        rec.generated = s.num_output;
+        if (s.num_output == 1) rec.first_token_ns = now;
+        else rec_.add_itl(now - s.last_token_ns);
+        s.last_token_ns = now;
+        rec.last_token_ns = now;
+        if (s.num_output >= s.target_output) {
+            rec.finish_ns = now;
+            rec.status = metrics::RequestStatus::Finished;
+            kv_.free(s.kv);
+            s.num_computed = -1;  // marks it for removal from running below
+            any_finished = true;
+        }
+    }
+    scheduled_.clear();
+    if (!any_finished) return;
+    std::size_t out = 0;
+    for (Slot slot : running_) {
+        if (slots_[static_cast<std::size_t>(slot)].num_computed < 0) release_slot(slot);
+        else running_[out++] = slot;
+    }
+    running_.resize(out);
+}
+
+WorkerLoad VllmEngine::load() const {
+    WorkerLoad l;
+    l.running = static_cast<std::int32_t>(running_.size());
+    l.waiting = static_cast<std::int32_t>(waiting_.size());
+    l.used_blocks = kv_.used_blocks();
+    l.total_blocks = kv_.usable_blocks();
+    l.queued_prefill_tokens = queued_prefill_tokens_;
+    return l;
+}
+
+}  // namespace dynosim::sim::engine

@@ -1,0 +1,71 @@
+// The vLLM V1 scheduler and KV cache manager (vllm/v1/core/sched/scheduler.py, kv_cache_manager.py):
+// one token budget per step shared by running requests first, then waiting ones FCFS; chunked prefill;
+// paged blocks with chained-hash prefix caching; preemption by recompute of the most recently admitted
+// running request when a block cannot be had.
+#pragma once
+#include <cstdint>
+#include <vector>
+
+#include "sim/core/ring_deque.hpp"
+#include "sim/engine/engine.hpp"
+#include "sim/engine/engine_options.hpp"
+#include "sim/kv/kv_cache_manager.hpp"
+#include "sim/metrics/recorder.hpp"
+#include "sim/workload/request.hpp"
+
+namespace dynosim::sim::engine {
+
+class VllmEngine final : public Engine {
+public:
+    // `opts` must be resolved (no auto zeros left). `num_blocks` includes the null block.
+    VllmEngine(const EngineOptions& opts, std::int32_t num_blocks, std::int32_t worker_index,
+               const workload::Workload& wl, metrics::Recorder& rec);
+
+    bool enqueue(std::uint64_t request, TimeNs now) override;
+    bool schedule(timing::BatchShape& shape, TimeNs now) override;
+    void complete_step(TimeNs now) override;
+    WorkerLoad load() const override;
+
+    const kv::KvCacheManager& kv() const { return kv_; }
+
+private:
+    using Slot = std::int32_t;
+    struct Seq {
+        std::uint64_t request = 0;
+        std::int32_t prompt = 0;
+        std::int32_t target_output = 0;
+        std::int32_t num_output = 0;    // tokens sampled so far
+        std::int32_t num_computed = 0;  // tokens whose KV is computed
+        bool admitted_once = false;
+        TimeNs last_token_ns = 0;
+        kv::SeqKv kv;
+        std::vector<std::uint64_t> hashes;  // engine-block hashes of prompt + output
+        std::int32_t num_tokens() const { return prompt + num_output; }
+    };
+    struct Scheduled {
+        Slot slot;
+        std::int32_t num_new;
+    };
+
+    Slot new_slot(std::uint64_t request);
+    void release_slot(Slot s);
+    bool try_allocate(Seq& s, std::int32_t hit_blocks, std::int32_t num_new);
+    void preempt(Slot victim, std::int32_t& budget);
+    bool schedule_running(std::int32_t& budget);
+    void schedule_waiting(std::int32_t& budget, TimeNs now);
+
+    EngineOptions opts_;
+    std::int32_t worker_index_;
+    const workload::Workload& wl_;
+    metrics::Recorder& rec_;
+    kv::KvCacheManager kv_;
+
+    std::vector<Seq> slots_;
+    std::vector<Slot> free_slots_;
+    std::vector<Slot> running_;          // admission order; preemption takes the back
+    core::RingDeque<Slot> waiting_;      // FCFS; preempted requests return to the front
+    std::vector<Scheduled> scheduled_;   // the batch of the step in flight
+    std::int64_t queued_prefill_tokens_ = 0;
+};
+
+}  // namespace dynosim::sim::engine

@@ -1,0 +1,43 @@
+// A worker: one engine instance (scheduler + KV) on `gpus` GPUs, an actor on the shared clock. It asks its
+// engine for a batch, prices the batch with its timing model, and schedules the StepEnd that emits tokens.
+#pragma once
+#include <cstdint>
+#include <memory>
+
+#include "sim/core/simulation.hpp"
+#include "sim/engine/engine.hpp"
+#include "sim/metrics/recorder.hpp"
+#include "sim/timing/timing_model.hpp"
+
+namespace dynosim::sim::engine {
+
+class Worker final : public core::Actor {
+public:
+    Worker(std::int32_t index, std::unique_ptr<Engine> engine, std::shared_ptr<timing::TimingModel> timing,
+           metrics::Recorder& rec);
+
+    // Registers this worker with the simulation; call once before submitting.
+    void attach(core::Simulation& sim) { actor_id_ = sim.add_actor(this); }
+    // A request reaches this worker now. Returns false if the engine rejected it.
+    bool submit(std::uint64_t request, core::Simulation& sim);
+    void on_event(const core::Event& ev, core::Simulation& sim) override;
+
+    WorkerLoad load() const { return engine_->load(); }
+    std::int32_t index() const { return index_; }
+    bool busy() const { return busy_; }
+    Engine& engine() { return *engine_; }
+
+private:
+    void start_step(core::Simulation& sim);
+
+    std::int32_t index_;
+    core::ActorId actor_id_ = 0;
+    std::unique_ptr<Engine> engine_;
+    std::shared_ptr<timing::TimingModel> timing_;
+    metrics::Recorder& rec_;
+    timing::BatchShape shape_;  // reused every step
+    bool busy_ = false;
+    bool kick_pending_ = false;
+};
+
+}  // namespace dynosim::sim::engine

@@ -1,0 +1,45 @@
+// KV capacity of one worker: what is left of GPU memory after weights and runtime reserves, divided into
+// KV blocks (vLLM's determine_available_memory / get_kv_cache_config arithmetic).
+#pragma once
+#include <cstdint>
+
+#include "sim/hw/gpu.hpp"
+#include "sim/hw/model.hpp"
+
+namespace dynosim::sim::hw {
+
+struct MemoryPlan {
+    double weight_bytes_per_gpu = 0;
+    double activation_bytes_per_gpu = 0;  // peak activation + non-torch reserve
+    double kv_bytes_per_gpu = 0;
+    std::int64_t num_blocks = 0;          // usable KV blocks of the worker (all TP ranks together)
+};
+
+struct MemoryInputs {
+    std::int32_t tp = 1;
+    double gpu_memory_utilization = 0.9;  // vLLM default
+    double weight_dtype_bytes = 2;        // 2 bf16, 1 fp8
+    double kv_dtype_bytes = 2;
+    std::int32_t block_size = 16;
+    std::int32_t max_num_batched_tokens = 8192;  // sizes the activation peak
+};
+
+// Weight bytes one tensor-parallel rank holds: attention heads, MLP/expert widths, embedding and LM head
+// split tp ways (KV heads replicated when num_kv_heads < tp, as vLLM does); norms replicated. Embedding and
+// LM head stay 16-bit whatever weight_dtype_bytes says (vLLM's fp8 methods leave them unquantized).
+double weight_bytes_per_gpu(const ModelSpec& m, std::int32_t tp, double weight_dtype_bytes);
+
+// KV heads each TP rank stores: vLLM splits KV heads across ranks and replicates them when there are
+// fewer KV heads than ranks (max(1, num_kv_heads / tp)).
+std::int32_t kv_heads_per_rank(const ModelSpec& m, std::int32_t tp);
+
+// Bytes of one KV block on one rank: K and V for block_size tokens over all layers.
+double kv_block_bytes_per_gpu(const ModelSpec& m, std::int32_t tp, std::int32_t block_size,
+                              double kv_dtype_bytes);
+
+// Per GPU: usable = hbm_bytes * gpu_memory_utilization - weights - activation peak - runtime reserve;
+// num_blocks = floor(usable / kv_block_bytes_per_gpu) - 1 (vLLM's null block). Formula details in
+// memory.cpp. Throws core::InputError for bad inputs, when the weights do not fit, or when no KV block fits.
+MemoryPlan plan_memory(const ModelSpec& m, const GpuSpec& g, const MemoryInputs& in);
+
+}  // namespace dynosim::sim::hw

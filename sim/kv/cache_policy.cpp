@@ -1,0 +1,51 @@
+#include "sim/kv/cache_policy.hpp"
+
+#include <fmt/format.h>
+
+#include "sim/core/errors.hpp"
+
+namespace dynosim::sim::kv {
+
+void LruCachePolicy::reset(BlockId first, BlockId last) {
+    const auto n = static_cast<std::size_t>(last + 1);
+    prev_.assign(n, kNoBlock);
+    next_.assign(n, kNoBlock);
+    head_ = tail_ = kNoBlock;
+    size_ = 0;
+    for (BlockId b = first; b <= last; ++b) on_freed(b, false);
+}
+
+void LruCachePolicy::on_freed(BlockId b, bool /*cached*/) {
+    prev_[b] = tail_;
+    next_[b] = kNoBlock;
+    if (tail_ != kNoBlock) next_[tail_] = b;
+    else head_ = b;
+    tail_ = b;
+    ++size_;
+}
+
+void LruCachePolicy::unlink(BlockId b) {
+    if (prev_[b] != kNoBlock) next_[prev_[b]] = next_[b];
+    else head_ = next_[b];
+    if (next_[b] != kNoBlock) prev_[next_[b]] = prev_[b];
+    else tail_ = prev_[b];
+    prev_[b] = next_[b] = kNoBlock;
+    --size_;
+}
+
+void LruCachePolicy::on_reused(BlockId b) { unlink(b); }
+
+BlockId LruCachePolicy::pop_victim() {
+    const BlockId b = head_;
+    unlink(b);
+    return b;
+}
+
+std::unique_ptr<CachePolicy> make_cache_policy(std::string_view name) {
+    if (name == "lru") return std::make_unique<LruCachePolicy>();
+    throw core::InputError(fmt::format("unknown cache policy '{}'; known: lru", name));
+}
+
+std::vector<std::string_view> cache_policy_names() { return {"lru"}; }
+
+}  // namespace dynosim::sim::kv

@@ -1,0 +1,51 @@
+#include "sim/kv/prefix_index.hpp"
+
+#include <bit>
+
+#include "sim/core/errors.hpp"
+
+namespace dynosim::sim::kv {
+
+PrefixIndex::PrefixIndex(std::int32_t max_entries) {
+    // At most half full, so probe runs stay short.
+    const auto cap = std::bit_ceil(static_cast<std::size_t>(max_entries < 8 ? 8 : max_entries) * 2);
+    slots_.assign(cap, Slot{});
+    mask_ = cap - 1;
+}
+
+bool PrefixIndex::insert(std::uint64_t hash, BlockId block) {
+    const std::uint64_t key = normalize(hash);
+    std::size_t i = key & mask_;
+    for (;; i = (i + 1) & mask_) {
+        if (slots_[i].key == key) return false;
+        if (slots_[i].key == kEmpty) break;
+    }
+    DYNOSIM_ASSERT(static_cast<std::size_t>(size_ + 1) * 2 <= slots_.size());
+    slots_[i] = Slot{key, block};
+    ++size_;
+    return true;
+}
+
+void PrefixIndex::erase(std::uint64_t hash) {
+    const std::uint64_t key = normalize(hash);
+    std::size_t i = key & mask_;
+    while (slots_[i].key != key) {
+        DYNOSIM_ASSERT(slots_[i].key != kEmpty);
+        i = (i + 1) & mask_;
+    }
+    // Backward-shift deletion: move later entries of the run into the hole when their home slot allows.
+    for (std::size_t j = (i + 1) & mask_;; j = (j + 1) & mask_) {
+        if (slots_[j].key == kEmpty) break;
+        const std::size_t home = slots_[j].key & mask_;
+        // Entry j may move to i if i lies cyclically in [home, j).
+        const bool movable = ((j - home) & mask_) >= ((j - i) & mask_);
+        if (movable) {
+            slots_[i] = slots_[j];
+            i = j;
+        }
+    }
+    slots_[i] = Slot{};
+    --size_;
+}
+
+}  // namespace dynosim::sim::kv

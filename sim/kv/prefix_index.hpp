@@ -1,0 +1,45 @@
+// Map from a block's chained prefix hash to the block holding it: open addressing with linear probing
+// over one flat array sized once for the pool (at most one entry per block). The keys are already
+// well-mixed 64-bit hashes, so their low bits index the table directly; deletion shifts the following
+// run back, so there are no tombstones and a lookup touches one cache line in the common case. This map
+// is hit for every block a request fills or evicts, which makes it the hottest structure of a replay.
+#pragma once
+#include <cstdint>
+#include <vector>
+
+#include "sim/kv/cache_policy.hpp"
+
+namespace dynosim::sim::kv {
+
+class PrefixIndex {
+public:
+    explicit PrefixIndex(std::int32_t max_entries);
+
+    BlockId find(std::uint64_t hash) const {
+        const std::uint64_t key = normalize(hash);
+        for (std::size_t i = key & mask_;; i = (i + 1) & mask_) {
+            const Slot& s = slots_[i];
+            if (s.key == key) return s.block;
+            if (s.key == kEmpty) return kNoBlock;
+        }
+    }
+    // Adds hash -> block unless the hash is present. Returns true when added.
+    bool insert(std::uint64_t hash, BlockId block);
+    // Removes the hash (which must be present).
+    void erase(std::uint64_t hash);
+    std::int32_t size() const { return size_; }
+
+private:
+    static constexpr std::uint64_t kEmpty = 0;
+    struct Slot {
+        std::uint64_t key = kEmpty;
+        BlockId block = kNoBlock;
+    };
+    static std::uint64_t normalize(std::uint64_t h) { return h == kEmpty ? 1 : h; }
+
+    std::vector<Slot> slots_;
+    std::size_t mask_ = 0;
+    std::int32_t size_ = 0;
+};
+
+}  // namespace dynosim::sim::kv

@@ -1,0 +1,206 @@
+#include "sim/metrics/summary.hpp"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <cmath>
+#include <nlohmann/json.hpp>
+#include <numeric>
+
+namespace dynosim::sim::metrics {
+
+namespace {
+
+// Order statistics by selection rather than a full sort: a replay records millions of inter-token gaps.
+// `v` is partially reordered; indices must be requested in ascending order.
+double order_stat(std::vector<double>& v, std::size_t k, std::size_t& sorted_upto) {
+    if (k >= sorted_upto) {
+        std::nth_element(v.begin() + static_cast<std::ptrdiff_t>(sorted_upto), v.begin() + static_cast<std::ptrdiff_t>(k),
+                         v.end());
+        sorted_upto = k;
+    }
+    return v[k];
+}
+
+double percentile(std::vector<double>& v, double q, std::size_t& sorted_upto) {
+    const double pos = q * static_cast<double>(v.size() - 1);
+    const auto lo = static_cast<std::size_t>(std::floor(pos));
+    const std::size_t hi = std::min(lo + 1, v.size() - 1);
+    const double a = order_stat(v, lo, sorted_upto);
+    // After nth_element at lo, the next order statistic is the minimum of what follows.
+    const double b = hi == lo ? a : *std::min_element(v.begin() + static_cast<std::ptrdiff_t>(hi), v.end());
+    return a + (b - a) * (pos - static_cast<double>(lo));
+}
+
+}  // namespace
+
+namespace {
+nlohmann::ordered_json dist_json(const Distribution& d) {
+    return {{"count", d.count}, {"mean", d.mean}, {"p50", d.p50}, {"p90", d.p90},
+            {"p99", d.p99},     {"min", d.min},   {"max", d.max}};
+}
+}  // namespace
+
+Distribution summarize_ms(std::vector<double> v) {
+    Distribution d;
+    d.count = v.size();
+    if (v.empty()) return d;
+    d.mean = std::accumulate(v.begin(), v.end(), 0.0) / static_cast<double>(v.size());
+    const auto [mn, mx] = std::minmax_element(v.begin(), v.end());
+    d.min = *mn;
+    d.max = *mx;
+    std::size_t sorted_upto = 0;
+    d.p50 = percentile(v, 0.50, sorted_upto);
+    d.p90 = percentile(v, 0.90, sorted_upto);
+    d.p99 = percentile(v, 0.99, sorted_upto);
+    return d;
+}
+
+Summary summarize(const Recorder& rec, const RunInfo& info, const SlaOptions& sla) {
+    Summary s;
+    s.sla = sla;
+    s.num_workers = info.num_workers;
+    s.gpus = info.num_workers * info.gpus_per_worker;
+    std::vector<double> ttft, tpot, e2e, queue;
+    TimeNs first_arrival = core::kTimeMax, last_finish = 0;
+    std::uint64_t out_tokens = 0, all_tokens = 0, good = 0;
+    for (const RequestRecord& r : rec.records()) {
+        ++s.submitted;
+        if (!r.arrived) continue;
+        ++s.arrived;
+        first_arrival = std::min(first_arrival, r.arrival_ns);
+        if (r.status == RequestStatus::Rejected) {
+            ++s.rejected;
+            continue;
+        }
+        if (r.status != RequestStatus::Finished) {
+            ++s.unfinished;
+            continue;
+        }
+        ++s.finished;
+        last_finish = std::max(last_finish, r.finish_ns);
+        const double t_first = core::ns_to_ms(r.first_token_ns - r.arrival_ns);
+        ttft.push_back(t_first);
+        e2e.push_back(core::ns_to_ms(r.finish_ns - r.arrival_ns));
+        queue.push_back(core::ns_to_ms(r.first_scheduled_ns - r.arrival_ns));
+        double t_pot = 0;
+        if (r.generated > 1) {
+            t_pot = core::ns_to_ms(r.finish_ns - r.first_token_ns) / (r.generated - 1);
+            tpot.push_back(t_pot);
+        }
+        out_tokens += static_cast<std::uint64_t>(r.generated);
+        all_tokens += static_cast<std::uint64_t>(r.generated + r.input_tokens);
+        const bool ttft_ok = sla.ttft_ms <= 0 || t_first <= sla.ttft_ms;
+        const bool tpot_ok = sla.tpot_ms <= 0 || t_pot <= sla.tpot_ms;
+        good += ttft_ok && tpot_ok;
+    }
+    s.conserved = s.arrived == s.finished + s.rejected + s.unfinished;
+    s.ttft = summarize_ms(std::move(ttft));
+    s.tpot = summarize_ms(std::move(tpot));
+    s.e2e = summarize_ms(std::move(e2e));
+    s.queue = summarize_ms(std::move(queue));
+    std::vector<double> itl;
+    itl.reserve(rec.itl_ns().size());
+    for (TimeNs g : rec.itl_ns()) itl.push_back(core::ns_to_ms(g));
+    s.itl = summarize_ms(std::move(itl));
+
+    const auto& c = rec.counters();
+    s.preemptions = c.preemptions;
+    s.steps = c.steps;
+    s.prefix_hit_rate = c.prefix_query_tokens
+                            ? static_cast<double>(c.prefix_hit_tokens) / static_cast<double>(c.prefix_query_tokens)
+                            : 0.0;
+    if (s.finished > 0 && last_finish > first_arrival) {
+        s.duration_s = core::ns_to_seconds(last_finish - first_arrival);
+        s.request_throughput = static_cast<double>(s.finished) / s.duration_s;
+        s.output_token_throughput = static_cast<double>(out_tokens) / s.duration_s;
+        s.total_token_throughput = static_cast<double>(all_tokens) / s.duration_s;
+        s.tokens_per_s_per_gpu = s.gpus > 0 ? s.output_token_throughput / s.gpus : 0.0;
+        s.goodput = static_cast<double>(good) / s.duration_s;
+    }
+    s.sla_attainment = s.finished ? static_cast<double>(good) / static_cast<double>(s.finished) : 0.0;
+    const double span_s = core::ns_to_seconds(info.end_ns - (first_arrival == core::kTimeMax ? 0 : first_arrival));
+    s.gpu_seconds = span_s > 0 ? span_s * s.gpus : 0.0;
+    s.gpu_utilization =
+        (span_s > 0 && s.num_workers > 0) ? core::ns_to_seconds(c.busy_ns) / (span_s * s.num_workers) : 0.0;
+    return s;
+}
+
+std::string format_summary(const Summary& s) {
+    std::string out;
+    auto line = [&](std::string_view name, const Distribution& d) {
+        out += fmt::format("  {:<10} {:>10.2f} {:>10.2f} {:>10.2f} {:>10.2f} {:>10.2f}\n", name, d.mean, d.p50,
+                           d.p90, d.p99, d.max);
+    };
+    out += fmt::format("requests   submitted {}  arrived {}  finished {}  rejected {}  unfinished {}{}\n",
+                       s.submitted, s.arrived, s.finished, s.rejected, s.unfinished,
+                       s.conserved ? "" : "  (CONSERVATION VIOLATED)");
+    out += fmt::format("  {:<10} {:>10} {:>10} {:>10} {:>10} {:>10}\n", "latency ms", "mean", "p50", "p90", "p99",
+                       "max");
+    line("TTFT", s.ttft);
+    line("TPOT", s.tpot);
+    line("ITL", s.itl);
+    line("E2E", s.e2e);
+    line("queue", s.queue);
+    out += fmt::format("throughput  {:.3f} req/s  {:.1f} output tok/s  {:.1f} total tok/s  {:.1f} tok/s/GPU\n",
+                       s.request_throughput, s.output_token_throughput, s.total_token_throughput,
+                       s.tokens_per_s_per_gpu);
+    out += fmt::format("goodput     {:.3f} req/s ({:.1f}% within TTFT <= {} ms, TPOT <= {} ms)\n", s.goodput,
+                       100 * s.sla_attainment, s.sla.ttft_ms, s.sla.tpot_ms);
+    out += fmt::format("prefix hit  {:.1f}%   preemptions {}   steps {}\n", 100 * s.prefix_hit_rate, s.preemptions,
+                       s.steps);
+    out += fmt::format("fleet       {} workers, {} GPUs, {:.1f} GPU-seconds, {:.1f}% busy, {:.1f} s simulated\n",
+                       s.num_workers, s.gpus, s.gpu_seconds, 100 * s.gpu_utilization, s.duration_s);
+    return out;
+}
+
+std::string summary_json(const Summary& s) {
+    nlohmann::ordered_json j;
+    j["requests"] = {{"submitted", s.submitted}, {"arrived", s.arrived},       {"finished", s.finished},
+                     {"rejected", s.rejected},   {"unfinished", s.unfinished}, {"conserved", s.conserved}};
+    j["ttft_ms"] = dist_json(s.ttft);
+    j["tpot_ms"] = dist_json(s.tpot);
+    j["itl_ms"] = dist_json(s.itl);
+    j["e2e_ms"] = dist_json(s.e2e);
+    j["queue_ms"] = dist_json(s.queue);
+    j["throughput"] = {{"duration_s", s.duration_s},
+                       {"requests_per_s", s.request_throughput},
+                       {"output_tokens_per_s", s.output_token_throughput},
+                       {"total_tokens_per_s", s.total_token_throughput},
+                       {"output_tokens_per_s_per_gpu", s.tokens_per_s_per_gpu}};
+    j["goodput"] = {{"requests_per_s", s.goodput},
+                    {"sla_attainment", s.sla_attainment},
+                    {"sla_ttft_ms", s.sla.ttft_ms},
+                    {"sla_tpot_ms", s.sla.tpot_ms}};
+    j["prefix_hit_rate"] = s.prefix_hit_rate;
+    j["preemptions"] = s.preemptions;
+    j["steps"] = s.steps;
+    j["fleet"] = {{"workers", s.num_workers},
+                  {"gpus", s.gpus},
+                  {"gpu_seconds", s.gpu_seconds},
+                  {"gpu_utilization", s.gpu_utilization}};
+    return j.dump(2) + "\n";
+}
+
+std::string requests_csv(const Recorder& rec) {
+    std::string out =
+        "id,status,worker,arrival_s,queue_ms,ttft_ms,e2e_ms,tpot_ms,input_tokens,output_tokens,generated,"
+        "cached_tokens,preemptions\n";
+    auto ms_or_empty = [](TimeNs a, TimeNs b) {
+        return (a < 0 || b < 0) ? std::string() : fmt::format("{:.3f}", core::ns_to_ms(a - b));
+    };
+    for (const RequestRecord& r : rec.records()) {
+        if (!r.arrived) continue;
+        const std::string tpot = (r.status == RequestStatus::Finished && r.generated > 1)
+                                     ? fmt::format("{:.3f}", core::ns_to_ms(r.finish_ns - r.first_token_ns) /
+                                                                 (r.generated - 1))
+                                     : std::string();
+        out += fmt::format("{},{},{},{:.6f},{},{},{},{},{},{},{},{},{}\n", r.id, to_string(r.status), r.worker,
+                           core::ns_to_seconds(r.arrival_ns), ms_or_empty(r.first_scheduled_ns, r.arrival_ns),
+                           ms_or_empty(r.first_token_ns, r.arrival_ns), ms_or_empty(r.finish_ns, r.arrival_ns), tpot,
+                           r.input_tokens, r.output_tokens, r.generated, r.cached_tokens, r.preemptions);
+    }
+    return out;
+}
+
+}  // namespace dynosim::sim::metrics

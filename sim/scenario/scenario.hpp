@@ -1,0 +1,109 @@
+// A scenario: the validated options tree of one simulation (model, hardware, fleet, router, engine,
+// timing, workload, SLA, seed), how it is read from TOML, and run_scenario(), which builds the
+// simulation, runs it and returns the metrics.
+#pragma once
+#include <cstdint>
+#include <filesystem>
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "sim/engine/engine_options.hpp"
+#include "sim/fleet/router.hpp"
+#include "sim/metrics/recorder.hpp"
+#include "sim/metrics/summary.hpp"
+#include "sim/scenario/config.hpp"
+#include "sim/timing/roofline.hpp"
+#include "sim/workload/workload_options.hpp"
+
+namespace dynosim::sim::scenario {
+
+struct ModelOptions {
+    // Built-in model name (Llama-3.1-8B, Llama-3.1-70B, Qwen3-32B, Qwen3-30B-A3B) or a path to a Hugging
+    // Face config.json (or its folder); a relative path is taken from the config file's folder, and a
+    // "data:" prefix from the shared data folder.
+    std::string name = "Llama-3.1-8B";
+};
+
+struct HardwareOptions {
+    // GPU of every worker: H100-SXM, H200, A100-80GB, B200, L40S, H100-PCIe.
+    std::string gpu = "H100-SXM";
+    // Tensor-parallel GPUs per worker. Range >= 1.
+    std::int32_t tp = 1;
+};
+
+struct FleetOptions {
+    // Identical workers behind the router. Range >= 1.
+    std::int32_t workers = 1;
+};
+
+struct SimOptions {
+    // Seed of every random choice (generators, sampling, random router). Same config + seed: same output.
+    std::int64_t seed = 0;
+    // Stop the simulated clock here, seconds; requests still in flight are reported unfinished. 0 = run
+    // until every request has finished.
+    double max_time_s = 0;
+};
+
+struct ScenarioOptions {
+    ModelOptions model;
+    HardwareOptions hardware;
+    FleetOptions fleet;
+    fleet::RouterOptions router;
+    engine::EngineOptions engine;
+    timing::RooflineOptions timing;
+    workload::WorkloadOptions workload{.kind = "generator"};  // defaults run without any data file
+    metrics::SlaOptions sla;
+    SimOptions sim;
+    // Folder that relative paths in the config are taken from (the config file's folder).
+    std::filesystem::path base_dir = ".";
+
+    // Every rule broken, "key = value: rule", prefixed with where the key was set when known.
+    std::vector<std::string> validate(const SourceMap& where = {}) const;
+};
+
+// Every key a scenario accepts, in documentation order.
+const std::vector<Binding<ScenarioOptions>>& scenario_bindings();
+// Markdown (docs/config.md) or plain text listing of every key, its type, default and meaning.
+std::string describe_config(bool markdown);
+
+// Reads a scenario file (or the built-in defaults when path is empty) plus --set overrides, and
+// validates it. Throws ConfigError naming file:line and key for every problem.
+ScenarioOptions load_scenario(const std::filesystem::path& path, const std::vector<std::string>& overrides);
+ScenarioOptions load_scenario_text(const std::string& text, const std::string& source_name,
+                                   const std::vector<std::string>& overrides);
+
+// The shared data folder: $DYNOSIM_DATA, else the first `shared/data` found beside a parent of the given
+// start folders (the repo sits next to `shared/`). Empty when not found.
+std::filesystem::path find_data_dir(const std::filesystem::path& start);
+// Resolves "data:rel" against the data dir, an absolute path as is, a relative one against base_dir.
+std::filesystem::path resolve_path(const std::string& p, const std::filesystem::path& base_dir);
+
+struct RunStats {
+    std::uint64_t events = 0;
+    double wall_seconds = 0;
+    double simulated_seconds = 0;
+    std::int64_t kv_blocks_per_worker = 0;
+    std::int32_t max_num_batched_tokens = 0;
+    std::int32_t max_num_seqs = 0;
+};
+
+struct Result {
+    std::unique_ptr<workload::Workload> workload;
+    std::unique_ptr<metrics::Recorder> recorder;
+    metrics::Summary summary;
+    RunStats stats;
+};
+
+// Called now and then during a run (every few simulated seconds) with the simulated time reached and the
+// number of requests that have arrived out of the total; the CLI draws its progress bar from it.
+using ProgressFn = std::function<void(double simulated_s, std::uint64_t arrived, std::uint64_t total)>;
+
+// Builds and runs the scenario. Throws core::InputError for inputs that cannot be modelled.
+Result run_scenario(const ScenarioOptions& opts, const ProgressFn& progress = {});
+
+// Writes summary.json, requests.csv and config.toml (the effective options) into `dir`.
+void write_outputs(const Result& r, const ScenarioOptions& opts, const std::filesystem::path& dir);
+
+}  // namespace dynosim::sim::scenario
