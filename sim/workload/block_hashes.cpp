@@ -10,7 +10,8 @@ void engine_block_hashes(const Request& r, std::int32_t block_size, std::int32_t
                          std::uint64_t salt, std::vector<std::uint64_t>& out) {
     const std::int64_t nblocks = num_tokens / block_size;
     const std::int64_t tb = r.hash_block_tokens > 0 ? r.hash_block_tokens : 1;
-    const std::int64_t covered = r.block_hashes.empty() ? 0 : static_cast<std::int64_t>(r.block_hashes.size()) * tb;
+    const std::int64_t described = r.hashed_tokens > 0 ? r.hashed_tokens : r.input_tokens;
+    const std::int64_t covered = std::min(static_cast<std::int64_t>(r.block_hashes.size()) * tb, described);
     std::uint64_t parent = 0x51ed270b27d4e5a3ULL;  // root of every chain
     const std::uint64_t own = core::hash_combine(core::splitmix64(r.id + 1), salt);
     for (std::int64_t i = 0; i < nblocks; ++i) {

@@ -238,6 +238,7 @@ Workload generate(const GeneratorOptions& opts, std::uint64_t seed) {
             // Sessions list the output's blocks too: the next turn's prompt contains them.
             const std::int64_t covered = sessions ? prompt + out : prompt;
             const std::int64_t nb = covered / B;
+            r.hashed_tokens = static_cast<std::int32_t>(covered);
             r.block_hashes.reserve(static_cast<std::size_t>(nb));
             for (std::int64_t p = 0; p < nb; ++p) {
                 const std::uint64_t stream = (group >= 0 && p < group_blocks) ? grp : own;

@@ -24,6 +24,9 @@ struct Request {
     // listed. Empty: the request shares nothing with any other request.
     std::vector<std::uint64_t> block_hashes;
     std::int32_t hash_block_tokens = 0;  // tokens per entry of block_hashes (Mooncake: 512)
+    // Tokens whose content block_hashes describes; 0 = the prompt only (a trace's hashes end with the
+    // prompt's partial last block). Generated sessions set prompt + output, as the next turn repeats both.
+    std::int32_t hashed_tokens = 0;
     std::int32_t client_id = -1;         // tenant in multi-client workloads; -1 when none
 };
 

@@ -20,9 +20,9 @@ std::vector<std::string> WorkloadOptions::validate() const {
     std::vector<std::string> errs;
     if (kind == "trace") {
         if (path.empty()) errs.push_back("workload.path = \"\": a trace workload needs a trace file");
-        append(errs, load.validate("workload.load."));
+        append(errs, load.validate("workload."));
     } else if (kind == "generator") {
-        append(errs, gen.validate("workload.gen."));
+        append(errs, gen.validate("workload.generator."));
     } else if (kind == "servegen") {
         if (path.empty())
             errs.push_back("workload.path = \"\": a servegen workload needs the ServeGen data directory");

@@ -41,7 +41,7 @@ TEST_CASE("finalize sorts by arrival, keeps ties in order and renumbers ids", "[
     for (std::size_t i = 0; i < w.requests.size(); ++i) CHECK(w.requests[i].id == i);
 }
 
-TEST_CASE("time window keeps [start, end) and re-bases times to the window start", "[workload]") {
+TEST_CASE("time window keeps arrivals from its start up to before its end and re-bases times to the window start", "[workload]") {
     Workload w = ticks(100);
     Rng rng(1);
     apply_transforms(w, {.window_start_s = 10, .window_end_s = 20}, rng);
@@ -136,6 +136,6 @@ TEST_CASE("build_workload loads, generates and transforms by kind", "[workload]"
           std::vector<std::string>{"workload.path = \"\": a trace workload needs a trace file"});
     bad.kind = "generator";
     bad.gen.arrival.rate = 0;
-    CHECK(bad.validate() == std::vector<std::string>{"workload.gen.arrival.rate = 0: must be > 0 req/s"});
+    CHECK(bad.validate() == std::vector<std::string>{"workload.generator.arrival.rate = 0: must be > 0 req/s"});
     CHECK_THROWS_AS(build_workload(bad, 1), InputError);
 }
