@@ -14,8 +14,9 @@ VllmEngine::VllmEngine(const EngineOptions& opts, std::int32_t num_blocks, std::
       worker_index_(worker_index),
       wl_(wl),
       rec_(rec),
-      kv_(opts.block_size,
-          kv::BlockPool(num_blocks, opts.enable_prefix_caching, kv::make_cache_policy(opts.cache_policy))) {
+      group_blocks_(workload::group_blocks(wl, opts.block_size)),
+      kv_(opts.block_size, kv::BlockPool(num_blocks, opts.enable_prefix_caching,
+                                         kv::make_cache_policy(opts.cache_policy), group_blocks_)) {
     DYNOSIM_ASSERT(opts_.max_num_batched_tokens > 0 && opts_.max_num_seqs > 0 && opts_.max_model_len > 0);
 }
 
@@ -121,7 +122,7 @@ void VllmEngine::schedule_waiting(std::int32_t& budget, TimeNs now) {
         Seq& s = slots_[static_cast<std::size_t>(slot)];
         const workload::Request& r = wl_.requests[s.request];
         if (opts_.enable_prefix_caching && s.hashes.empty())
-            workload::engine_block_hashes(r, bs, r.input_tokens + r.output_tokens, 0, s.hashes);
+            workload::engine_block_hashes(r, bs, r.input_tokens + r.output_tokens, 0, s.hashes, group_blocks_);
         // Prefix hit: whole cached blocks, at most num_tokens - 1 tokens so the last one is recomputed.
         std::int32_t hit_blocks = 0;
         if (s.num_computed == 0)

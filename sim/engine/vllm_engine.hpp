@@ -58,6 +58,7 @@ private:
     std::int32_t worker_index_;
     const workload::Workload& wl_;
     metrics::Recorder& rec_;
+    std::int32_t group_blocks_;  // positions per prefix-key group (see kv/block_key.hpp)
     kv::KvCacheManager kv_;
 
     std::vector<Seq> slots_;

@@ -1,6 +1,10 @@
-// Paged KV blocks of one worker, as vLLM's BlockPool keeps them: reference counts, a map from chained
-// prefix hash to the block holding it, and the free blocks ordered by the cache policy. Block 0 is
-// vLLM's reserved null block and is never handed out.
+// Paged KV blocks of one worker, as vLLM's BlockPool keeps them: reference counts, a map from a block's
+// prefix key to the block holding it, and the free blocks ordered by the cache policy. Block 0 is vLLM's
+// reserved null block and is never handed out.
+//
+// Prefix keys come in groups (see workload/block_hashes.hpp): the map is keyed by group, and each group
+// record lists the block holding each of its positions, so filling or evicting the blocks of one trace
+// block costs one map operation, not one per block. The semantics are vLLM's per-block hash map.
 #pragma once
 #include <cstdint>
 #include <memory>
@@ -18,38 +22,64 @@ struct BlockPoolStats {
 
 class BlockPool {
 public:
-    // num_blocks includes the null block; usable blocks = num_blocks - 1.
-    BlockPool(std::int32_t num_blocks, bool prefix_caching, std::unique_ptr<CachePolicy> policy);
+    // num_blocks includes the null block; usable blocks = num_blocks - 1. `group_blocks` is the most
+    // positions a key group has (1..64).
+    BlockPool(std::int32_t num_blocks, bool prefix_caching, std::unique_ptr<CachePolicy> policy,
+              std::int32_t group_blocks = 1);
 
     std::int32_t num_blocks() const { return static_cast<std::int32_t>(meta_.size()); }
     std::int32_t usable_blocks() const { return num_blocks() - 1; }
     std::int32_t num_free() const { return policy_->size(); }
     bool prefix_caching() const { return prefix_caching_; }
 
-    // The block holding this prefix hash, or kNoBlock.
-    BlockId find(std::uint64_t hash) const {
-        return prefix_caching_ ? by_hash_.find(hash) : kNoBlock;
+    // Remembers the last group looked up, so walking a prefix in order costs one map lookup per group.
+    struct Cursor {
+        std::uint64_t group = 0;
+        std::int32_t record = -1;
+        bool valid = false;
+    };
+    // The block holding this prefix key, or kNoBlock.
+    BlockId find(std::uint64_t key, Cursor& c) const;
+    BlockId find(std::uint64_t key) const {
+        Cursor c;
+        return find(key, c);
     }
     std::int32_t ref_count(BlockId b) const { return meta_[static_cast<std::size_t>(b)].ref; }
     // Takes a reference on a cached block found by a prefix hit (removing it from the free set if free).
     void touch(BlockId b);
     // A fresh block with one reference; evicts the victim's cached prefix. Precondition: num_free() > 0.
     BlockId allocate();
-    // Drops one reference; at zero the block becomes free (and stays cached if it has a hash).
+    // Drops one reference; at zero the block becomes free (and stays cached if it has a key).
     void release(BlockId b);
-    // Registers a now-full block under its prefix hash (first holder wins, as a hit needs only one).
-    void register_hash(BlockId b, std::uint64_t hash);
+    // Registers a now-full block under its prefix key (first holder wins, as a hit needs only one).
+    void register_key(BlockId b, std::uint64_t key, Cursor& c);
     const BlockPoolStats& stats() const { return stats_; }
     const CachePolicy& policy() const { return *policy_; }
 
 private:
     struct Meta {
-        std::uint64_t hash = 0;  // valid when has_hash
         std::int32_t ref = 0;
-        bool has_hash = false;
+        std::int32_t record = -1;  // group record holding this block's key; -1 when uncached
+        std::uint32_t sub = 0;     // position in that record
     };
-    std::vector<Meta> meta_;  // one cache-friendly record per block
-    PrefixIndex by_hash_;
+    struct Record {
+        std::uint64_t group = 0;
+        std::int32_t count = 0;  // positions filled
+    };
+    std::int32_t new_record(std::uint64_t group);
+    BlockId& slot(std::int32_t record, std::uint32_t sub) {
+        return slots_[static_cast<std::size_t>(record) * static_cast<std::size_t>(group_blocks_) + sub];
+    }
+    BlockId slot(std::int32_t record, std::uint32_t sub) const {
+        return slots_[static_cast<std::size_t>(record) * static_cast<std::size_t>(group_blocks_) + sub];
+    }
+
+    std::vector<Meta> meta_;
+    PrefixIndex by_group_;             // group key -> record
+    std::vector<Record> records_;
+    std::vector<BlockId> slots_;       // group_blocks_ entries per record
+    std::vector<std::int32_t> free_records_;
+    std::int32_t group_blocks_;
     std::unique_ptr<CachePolicy> policy_;
     bool prefix_caching_;
     BlockPoolStats stats_;

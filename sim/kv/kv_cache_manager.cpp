@@ -10,8 +10,9 @@ std::int32_t KvCacheManager::count_prefix_hits(std::span<const std::uint64_t> ha
                                                std::int32_t max_blocks) const {
     if (!pool_.prefix_caching()) return 0;
     const auto n = std::min<std::int32_t>(max_blocks, static_cast<std::int32_t>(hashes.size()));
+    BlockPool::Cursor c;
     std::int32_t hits = 0;
-    while (hits < n && pool_.find(hashes[static_cast<std::size_t>(hits)]) != kNoBlock) ++hits;
+    while (hits < n && pool_.find(hashes[static_cast<std::size_t>(hits)], c) != kNoBlock) ++hits;
     return hits;
 }
 
@@ -22,12 +23,13 @@ bool KvCacheManager::allocate(SeqKv& seq, std::span<const std::uint64_t> hashes,
     const std::int32_t new_blocks = required - held - hit_blocks;
     // Hit blocks that are free leave the free set when touched, so they cannot also be allocated.
     std::int32_t free_hits = 0;
+    BlockPool::Cursor c;
     for (std::int32_t i = 0; i < hit_blocks; ++i)
-        free_hits += pool_.ref_count(pool_.find(hashes[static_cast<std::size_t>(i)])) == 0;
+        free_hits += pool_.ref_count(pool_.find(hashes[static_cast<std::size_t>(i)], c)) == 0;
     if (new_blocks > pool_.num_free() - free_hits) return false;
 
     for (std::int32_t i = 0; i < hit_blocks; ++i) {
-        const BlockId b = pool_.find(hashes[static_cast<std::size_t>(i)]);
+        const BlockId b = pool_.find(hashes[static_cast<std::size_t>(i)], c);
         pool_.touch(b);
         seq.blocks.push_back(b);
     }
@@ -38,8 +40,9 @@ bool KvCacheManager::allocate(SeqKv& seq, std::span<const std::uint64_t> hashes,
         const std::int32_t full = std::min<std::int32_t>(
             {computed_after / block_size_, static_cast<std::int32_t>(hashes.size()),
              static_cast<std::int32_t>(seq.blocks.size())});
+        BlockPool::Cursor rc;
         for (std::int32_t i = seq.num_registered; i < full; ++i)
-            pool_.register_hash(seq.blocks[static_cast<std::size_t>(i)], hashes[static_cast<std::size_t>(i)]);
+            pool_.register_key(seq.blocks[static_cast<std::size_t>(i)], hashes[static_cast<std::size_t>(i)], rc);
         seq.num_registered = std::max(seq.num_registered, full);
     }
     return true;

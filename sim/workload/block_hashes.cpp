@@ -1,33 +1,78 @@
 #include "sim/workload/block_hashes.hpp"
 
 #include <algorithm>
+#include <bit>
 
 #include "sim/core/rng.hpp"
 
 namespace dynosim::sim::workload {
 
+namespace {
+
+// Engine blocks per group inside one trace block: the largest power of two dividing the number of engine
+// blocks a trace block holds, capped by what the sub-index can address. 1 when blocks do not nest.
+std::int64_t trace_group(std::int64_t trace_block, std::int64_t block_size) {
+    if (trace_block < block_size || trace_block % block_size != 0) return 1;
+    const std::int64_t per_trace = trace_block / block_size;
+    const std::int64_t pow2 = per_trace & -per_trace;
+    return std::min<std::int64_t>(pow2, kBlockSubMask + 1);
+}
+
+}  // namespace
+
+std::int32_t group_blocks(const Workload& w, std::int32_t block_size) {
+    std::int64_t g = 1;
+    bool unhashed = false;
+    for (const Request& r : w.requests) {
+        if (r.block_hashes.empty()) unhashed = true;
+        else g = std::max(g, trace_group(r.hash_block_tokens, block_size));
+        if (g == kBlockSubMask + 1) break;
+    }
+    // Tokens no trace hash describes (outputs, traces without hashes) are unique to their request.
+    if (unhashed || g > 1) g = std::max<std::int64_t>(g, 32);
+    return static_cast<std::int32_t>(g);
+}
+
 void engine_block_hashes(const Request& r, std::int32_t block_size, std::int32_t num_tokens,
-                         std::uint64_t salt, std::vector<std::uint64_t>& out) {
-    const std::int64_t nblocks = num_tokens / block_size;
+                         std::uint64_t salt, std::vector<std::uint64_t>& out, std::int32_t unique_group) {
+    const std::int64_t bs = block_size;
+    const std::int64_t nblocks = num_tokens / bs;
     const std::int64_t tb = r.hash_block_tokens > 0 ? r.hash_block_tokens : 1;
     const std::int64_t described = r.hashed_tokens > 0 ? r.hashed_tokens : r.input_tokens;
     const std::int64_t covered = std::min(static_cast<std::int64_t>(r.block_hashes.size()) * tb, described);
-    std::uint64_t parent = 0x51ed270b27d4e5a3ULL;  // root of every chain
+    const std::int64_t g = trace_group(tb, bs);
+    const std::int64_t ug = std::clamp<std::int64_t>(unique_group, 1, kBlockSubMask + 1);
     const std::uint64_t own = core::hash_combine(core::splitmix64(r.id + 1), salt);
+
+    // Chain of trace blocks folded so far: `chain` identifies tokens [0, chained_upto).
+    std::uint64_t chain = 0x51ed270b27d4e5a3ULL;
+    std::int64_t chained_upto = 0;
+    std::uint64_t prev_key = chain;  // per-block chain when groups are single blocks
     for (std::int64_t i = 0; i < nblocks; ++i) {
-        const std::int64_t lo = i * block_size;
-        const std::int64_t hi = lo + block_size;  // exclusive
-        std::uint64_t h = parent;
+        const std::int64_t lo = i * bs;
+        const std::int64_t hi = lo + bs;  // exclusive
+        std::uint64_t key;
         if (hi <= covered) {
-            // Shared content: fold the ids of trace blocks [lo/tb, (hi-1)/tb] and where inside them we are.
-            h = core::hash_combine(h, static_cast<std::uint64_t>(lo % tb));
-            for (std::int64_t j = lo / tb; j <= (hi - 1) / tb; ++j)
-                h = core::hash_combine(h, r.block_hashes[static_cast<std::size_t>(j)]);
+            // Fold every trace block this engine block reaches into the chain.
+            while (chained_upto < hi) {
+                chain = core::hash_combine(chain, r.block_hashes[static_cast<std::size_t>(chained_upto / tb)]);
+                chained_upto += tb;
+            }
+            if (g > 1) {
+                // Nested: the group is (trace chain, which run of g blocks inside the trace block).
+                const std::int64_t in_trace = (lo % tb) / bs;
+                key = block_group(core::hash_combine(chain, static_cast<std::uint64_t>(in_trace / g))) |
+                      static_cast<std::uint64_t>(in_trace % g);
+            } else {
+                // Not nested: chain block by block, with where the block starts inside its trace block.
+                key = block_group(core::hash_combine(core::hash_combine(prev_key, chain), static_cast<std::uint64_t>(lo % tb)));
+            }
         } else {
-            h = core::hash_combine(h, own ^ static_cast<std::uint64_t>(i));
+            key = block_group(core::hash_combine(own, static_cast<std::uint64_t>(i / ug))) |
+                  static_cast<std::uint64_t>(i % ug);
         }
-        out.push_back(h);
-        parent = h;
+        out.push_back(key);
+        prev_key = key;
     }
 }
 

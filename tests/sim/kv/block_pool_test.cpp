@@ -11,7 +11,7 @@ KvCacheManager make_kv(std::int32_t blocks, bool caching = true) {
 }
 std::vector<std::uint64_t> hashes(std::uint64_t base, int n) {
     std::vector<std::uint64_t> h;
-    for (int i = 0; i < n; ++i) h.push_back(base * 1000 + static_cast<std::uint64_t>(i));
+    for (int i = 0; i < n; ++i) h.push_back((base * 1000 + static_cast<std::uint64_t>(i)) << 6);  // groups of one
     return h;
 }
 }  // namespace
