@@ -21,9 +21,10 @@ namespace wl = dynosim::sim::workload;
 namespace {
 
 int cmd_run(const std::string& config, const std::vector<std::string>& sets, const std::string& out_dir,
-            std::optional<std::int64_t> seed, bool quiet) {
+            std::optional<std::int64_t> seed, bool quiet, bool skip_bad_lines) {
     std::vector<std::string> overrides = sets;
     if (seed) overrides.push_back("sim.seed=" + std::to_string(*seed));
+    if (skip_bad_lines) overrides.push_back("workload.skip_bad_lines=true");
     const sc::ScenarioOptions opts = sc::load_scenario(config, overrides);
     // A progress bar on stderr, only for a terminal and only once the run has taken a second.
     const auto start = std::chrono::steady_clock::now();
@@ -42,8 +43,10 @@ int cmd_run(const std::string& config, const std::vector<std::string>& sets, con
     const sc::Result r = sc::run_scenario(opts, progress);
     if (drew) std::fputc('\n', stderr);
     if (!out_dir.empty()) sc::write_outputs(r, opts, out_dir);
+    if (r.workload->skipped_lines > 0)
+        spdlog::warn("skipped {} malformed trace lines (--skip-bad-lines)", r.workload->skipped_lines);
     if (!quiet) {
-        std::cout << dynosim::sim::metrics::format_summary(r.summary);
+        std::cout << dynosim::sim::metrics::format_summary(r.summary) << std::flush;
         spdlog::info("{} requests, {} events, {:.1f} simulated s in {:.3f} wall s ({} KV blocks/worker, "
                      "batch {} tokens / {} seqs){}",
                      r.workload->requests.size(), r.stats.events, r.stats.simulated_seconds, r.stats.wall_seconds,
@@ -84,6 +87,8 @@ int main(int argc, char** argv) {
     run->add_option("--out", out_dir, "write summary.json, requests.csv and config.toml here");
     run->add_option("--seed", seed, "seed (overrides sim.seed)");
     run->add_flag("--quiet", quiet, "print nothing; only write --out files");
+    bool run_skip_bad = false;
+    run->add_flag("--skip-bad-lines", run_skip_bad, "count and skip malformed trace lines instead of failing");
 
     auto* trace = app.add_subcommand("trace", "inspect request traces");
     trace->require_subcommand(1);
@@ -105,7 +110,7 @@ int main(int argc, char** argv) {
 
     CLI11_PARSE(app, argc, argv);
     try {
-        if (*run) return cmd_run(config, sets, out_dir, seed, quiet);
+        if (*run) return cmd_run(config, sets, out_dir, seed, quiet, run_skip_bad);
         if (*stats) return cmd_trace_stats(trace_file, trace_format, skip_bad, as_json, bucket_s);
         if (*defaults) {
             std::cout << sc::describe_config(markdown);

@@ -44,3 +44,20 @@ TEST_CASE("dynosim trace stats summarizes a real trace", "[cli][workload]") {
     CHECK(r.exit_code == 0);
     CHECK_THAT(r.output, Contains("requests        8819"));
 }
+
+TEST_CASE("a malformed trace line stops dynosim run naming file, line and field unless skipped", "[cli][workload]") {
+    const auto dir = temp_dir("cli-bad-trace");
+    write_file(dir / "t.jsonl",
+               "{\"timestamp\": 0, \"input_length\": 100, \"output_length\": 5, \"hash_ids\": [1]}\n"
+               "{\"timestamp\": 10, \"input_length\": \"lots\", \"output_length\": 5}\n"
+               "{\"timestamp\": 20, \"input_length\": 50, \"output_length\": 5}\n");
+    write_file(dir / "s.toml", "[workload]\nkind = \"trace\"\npath = \"t.jsonl\"\n");
+    const auto bad = run_cli("run " + (dir / "s.toml").string());
+    CHECK(bad.exit_code == 2);
+    CHECK_THAT(bad.output, Contains("t.jsonl:2"));
+    CHECK_THAT(bad.output, Contains("input_length"));
+    const auto skipped = run_cli("run " + (dir / "s.toml").string() + " --skip-bad-lines");
+    CHECK(skipped.exit_code == 0);
+    CHECK_THAT(skipped.output, Contains("finished 2"));
+    CHECK_THAT(skipped.output, Contains("skipped 1 malformed"));
+}
