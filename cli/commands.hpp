@@ -12,5 +12,15 @@ int& exit_code();
 void add_run_command(CLI::App& app);     // run_command.cpp: simulate a scenario
 void add_trace_command(CLI::App& app);   // trace_command.cpp: trace stats
 void add_config_command(CLI::App& app);  // config_command.cpp: config defaults
+// estimate_command.cpp: one forward pass and a static TTFT / TPOT / throughput estimate with a per-op
+// breakdown, from the timing model alone (no simulation).
+void add_estimate_command(CLI::App& app);
+// calib_command.cpp: `calib validate` (per-op interpolation error on held-out table rows, and across
+// sources) and `calib fit` (per-step overhead fitted on measured iteration times -> calibration file).
+void add_calib_command(CLI::App& app);
+// study_command.cpp: `study run|resume|show|optimizers` (optimization studies in SQLite).
+void add_study_command(CLI::App& app);
+// compare_command.cpp: compare optimizers on one study at a fixed budget.
+void add_compare_command(CLI::App& app);
 
 }  // namespace dynosim::cli

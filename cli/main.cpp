@@ -22,6 +22,10 @@ int main(int argc, char** argv) {
     cli::add_run_command(app);
     cli::add_trace_command(app);
     cli::add_config_command(app);
+    cli::add_estimate_command(app);
+    cli::add_calib_command(app);
+    cli::add_study_command(app);
+    cli::add_compare_command(app);
     try {
         app.parse(argc, argv);
     } catch (const CLI::ParseError& e) {

@@ -1,0 +1,76 @@
+// Runs trials: each trial is the base scenario plus the trial's overrides, simulated `replicates` times
+// (sim.seed, sim.seed + 1, ...) with the metrics averaged. Trials run on a pool of threads
+// (run_scenario is re-entrant: it shares only immutable tables and mutex-guarded caches), either in the
+// thread itself (isolation "none") or in a child forked per trial (isolation "process"), whose metrics come
+// back through a pipe, so a trial that crashes or hangs (trial_timeout_s) fails alone.
+#pragma once
+#include <condition_variable>
+#include <cstdint>
+#include <deque>
+#include <filesystem>
+#include <functional>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "framework/metrics.hpp"
+
+namespace dynosim::framework {
+
+struct EvalRequest {
+    std::uint64_t id = 0;
+    std::vector<std::string> overrides;  // "key=value", TOML value syntax
+};
+
+struct EvalResult {
+    std::uint64_t id = 0;
+    bool ok = false;
+    MetricMap metrics;
+    std::string error;
+    double wall_s = 0;
+    std::int64_t seed = 0;
+};
+
+struct EvaluatorOptions {
+    std::string scenario_text, scenario_source;
+    std::filesystem::path base_dir = ".";
+    std::vector<std::string> base_overrides;
+    std::size_t threads = 1;          // >= 1
+    bool process_isolation = false;
+    double trial_timeout_s = 0;       // process isolation only; 0 = none
+    std::int64_t replicates = 1;
+    double cost_per_gpu_hour = 2.0;
+    // Called in the thread (or child process) right before a trial simulates; tests use it to crash one.
+    std::function<void(const EvalRequest&)> before_trial;
+};
+
+// One trial, in the calling thread. Never throws: errors come back in EvalResult.
+EvalResult evaluate_trial(const EvaluatorOptions& o, const EvalRequest& r);
+// One trial in a forked child; the parent waits (with the timeout) and decodes the pipe.
+EvalResult evaluate_trial_forked(const EvaluatorOptions& o, const EvalRequest& r);
+
+class Evaluator {
+public:
+    explicit Evaluator(EvaluatorOptions o);
+    ~Evaluator();
+    Evaluator(const Evaluator&) = delete;
+    Evaluator& operator=(const Evaluator&) = delete;
+    void submit(EvalRequest r);
+    // Blocks until some submitted trial finishes; results come in completion order.
+    EvalResult wait();
+    std::size_t in_flight() const;
+
+private:
+    void work();
+    EvaluatorOptions options_;
+    mutable std::mutex mu_;
+    std::condition_variable work_cv_, done_cv_;
+    std::deque<EvalRequest> queue_;
+    std::deque<EvalResult> done_;
+    std::size_t in_flight_ = 0;
+    bool stop_ = false;
+    std::vector<std::thread> threads_;
+};
+
+}  // namespace dynosim::framework

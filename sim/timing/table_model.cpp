@@ -1,0 +1,716 @@
+// Table-driven timing model; see table_model.hpp and docs/timing.md for the equations.
+#include "sim/timing/table_model.hpp"
+
+#include <algorithm>
+#include <bit>
+#include <cmath>
+#include <cstdlib>
+#include <fstream>
+#include <map>
+#include <mutex>
+#include <utility>
+
+#include <fmt/format.h>
+
+#include "sim/core/errors.hpp"
+#include "sim/hw/memory.hpp"
+
+namespace dynosim::sim::timing {
+namespace {
+
+constexpr double kActBytes = 2;  // activations and collective payloads are bf16
+
+double median(std::vector<double> v) {
+    if (v.empty()) return std::nan("");
+    std::sort(v.begin(), v.end());
+    const std::size_t n = v.size();
+    return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
+}
+
+bool is_dtype(const std::string& d) { return d == "bf16" || d == "fp8"; }
+const char* table_dtype(const std::string& d) { return d == "fp8" ? "fp8" : "bfloat16"; }
+
+// Keeps the `bits` most significant bits of x and returns the middle of that bucket.
+std::int64_t quantize(std::int64_t x, int bits) {
+    if (bits <= 0 || x < (std::int64_t{1} << bits)) return x;
+    const int width = 64 - std::countl_zero(static_cast<std::uint64_t>(x));
+    const int shift = width - bits;
+    return ((x >> shift) << shift) + (std::int64_t{1} << (shift - 1));
+}
+
+std::uint64_t hash_key(const StepKey& k) {
+    std::uint64_t h = 0x9E3779B97F4A7C15ull;
+    for (const std::int64_t v : {k.decodes, k.decode_context, k.prefills, k.prefill_tokens, k.prefill_attention,
+                                 k.sampled}) {
+        h ^= static_cast<std::uint64_t>(v) + 0x9E3779B97F4A7C15ull + (h << 6) + (h >> 2);
+        h *= 0xBF58476D1CE4E5B9ull;
+    }
+    return h ^ (h >> 31);
+}
+
+const char* kOpNames[] = {"qkv_gemm", "attention_context", "attention_generation", "o_proj_gemm",
+                          "gate_up_gemm", "down_gemm", "moe_router_gemm", "moe_experts", "shared_expert_up_gemm",
+                          "shared_expert_down_gemm", "all_reduce", "all_to_all", "elementwise", "lm_head_gemm",
+                          "pipeline_p2p", "step_overhead"};
+
+double link_bandwidth(const hw::GpuSpec& gpu) { return gpu.nvlink_bw > 0 ? gpu.nvlink_bw : gpu.pcie_bw; }
+
+}  // namespace
+
+// ---- options ---------------------------------------------------------------------------------------------
+
+std::vector<std::string> TableTimingOptions::validate() const {
+    std::vector<std::string> errors;
+    auto check = [&errors](bool ok, std::string_view field, const auto& value, std::string_view rule) {
+        if (!ok) errors.push_back(fmt::format("timing.{} = {}: {}", field, value, rule));
+    };
+    check(!data_dir.empty(), "data_dir", "\"\"", "must name the shared data folder");
+    check(backend == "vllm" || backend == "sglang" || backend == "trtllm", "backend", backend,
+          "must be \"vllm\", \"sglang\" or \"trtllm\"");
+    check(tp >= 1, "tp", tp, "must be >= 1");
+    check(pp >= 1, "pp", pp, "must be >= 1");
+    check(ep == 1 || ep == tp, "ep", ep, "must be 1 or equal to tp");
+    check(is_dtype(weight_dtype), "weight_dtype", weight_dtype, "must be \"bf16\" or \"fp8\"");
+    check(is_dtype(kv_dtype), "kv_dtype", kv_dtype, "must be \"bf16\" or \"fp8\"");
+    check(moe_distribution == "balanced" || moe_distribution == "power_law_1.01" ||
+              moe_distribution == "power_law_1.2",
+          "moe_distribution", moe_distribution, "must be \"balanced\", \"power_law_1.01\" or \"power_law_1.2\"");
+    check(cuda_graph_max_tokens >= 0, "cuda_graph_max_tokens", cuda_graph_max_tokens, "must be >= 0");
+    check(std::isfinite(custom_allreduce_max_mib) && custom_allreduce_max_mib > 0, "custom_allreduce_max_mib",
+          custom_allreduce_max_mib, "must be > 0");
+    auto nonneg = [](double v) { return std::isfinite(v) && v >= 0; };
+    check(nonneg(step_overhead_us), "step_overhead_us", step_overhead_us, "must be >= 0");
+    check(nonneg(per_seq_overhead_us), "per_seq_overhead_us", per_seq_overhead_us, "must be >= 0");
+    check(nonneg(per_prefill_token_overhead_ns), "per_prefill_token_overhead_ns", per_prefill_token_overhead_ns,
+          "must be >= 0");
+    check(nonneg(p2p_latency_us), "p2p_latency_us", p2p_latency_us, "must be >= 0");
+    check(cache_key_bits == 0 || (cache_key_bits >= 4 && cache_key_bits <= 30), "cache_key_bits", cache_key_bits,
+          "must be 0 or in [4, 30]");
+    check(cache_entries >= 0 && (cache_entries & (cache_entries - 1)) == 0 && cache_entries <= (1 << 24),
+          "cache_entries", cache_entries, "must be 0 or a power of two <= 16777216");
+    return errors;
+}
+
+std::string TableTimingOptions::resolved_data_dir() const {
+    if (data_dir == TableTimingOptions{}.data_dir)
+        if (const char* env = std::getenv("DYNOSIM_DATA"); env && *env) return env;
+    return data_dir;
+}
+
+// ---- efficiency fits -------------------------------------------------------------------------------------
+
+FittedEfficiency fit_efficiency(const hw::GpuSpec& gpu, const GemmTable* gemm, const AttentionTable* context,
+                                const CommTable* comm) {
+    FittedEfficiency e;
+    std::vector<std::string> used;
+    if (const GemmGrid* g = gemm ? gemm->find("bfloat16") : nullptr) {
+        std::vector<double> compute, memory;
+        double floor_ms = 1e30;
+        const std::size_t nn = g->n.size(), nk = g->k.size();
+        for (std::size_t im = 0; im < g->m.size(); ++im)
+            for (std::size_t in = 0; in < nn; ++in)
+                for (std::size_t ik = 0; ik < nk; ++ik) {
+                    const std::size_t idx = (im * nn + in) * nk + ik;
+                    if (!g->was_measured[idx]) continue;
+                    const double m = g->m[im], n = g->n[in], k = g->k[ik], s = g->ms[idx] * 1e-3;
+                    floor_ms = std::min(floor_ms, g->ms[idx]);
+                    if (m >= 2048 && n >= 2048 && k >= 2048) compute.push_back(2 * m * n * k / s / gpu.bf16_flops);
+                    if (m <= 16 && n * k >= 4096.0 * 4096.0)
+                        memory.push_back(kActBytes * (n * k + m * (n + k)) / s / gpu.hbm_bw);
+                }
+        if (!compute.empty()) e.gemm = median(compute);
+        if (!memory.empty()) e.memory = median(memory);
+        if (floor_ms < 1e30) e.floor_us = floor_ms * 1e3;
+        used.push_back(gemm->file);
+    }
+    if (context) {
+        std::vector<double> att;
+        for (const auto& s : context->slices) {
+            if (s.kv_dtype != "bfloat16") continue;
+            for (std::size_t i = 0; i < s.raw.a.size(); ++i)
+                for (std::size_t j = 0; j < s.raw.b.size(); ++j) {
+                    const double ms = s.raw.at(i, j), isl = s.raw.b[j], b = s.raw.a[i];
+                    if (std::isnan(ms) || isl < 4096) continue;
+                    const double flops = 4.0 * s.heads * s.head_dim * b * isl * (isl + 1) / 2;
+                    att.push_back(flops / (ms * 1e-3) / gpu.bf16_flops);
+                }
+        }
+        if (!att.empty()) e.attention = median(att);
+        used.push_back(context->file);
+    }
+    if (comm) {
+        std::vector<double> bus;
+        for (const auto& c : comm->curves) {
+            if (c.op != "all_reduce" || c.dtype == "int8" || c.num_gpus < 2 || c.elements.empty()) continue;
+            const double n = c.num_gpus, bytes = c.elements.back() * kActBytes, s = c.ms.back() * 1e-3;
+            bus.push_back(2 * (n - 1) / n * bytes / s / link_bandwidth(gpu));
+        }
+        if (!bus.empty()) e.comm = std::min(1.0, median(bus));
+        used.push_back(comm->file);
+    }
+    for (std::size_t i = 0; i < used.size(); ++i) e.source += (i ? ", " : "") + used[i];
+    return e;
+}
+
+FittedEfficiency fit_efficiency_across_gpus(const std::filesystem::path& root, const std::string& framework) {
+    static std::mutex mu;
+    static std::map<std::string, FittedEfficiency> cache;
+    const std::string key = root.string() + "|" + framework;
+    {
+        std::lock_guard lock(mu);
+        if (auto it = cache.find(key); it != cache.end()) return it->second;
+    }
+    std::vector<double> gemm, att, mem, comm, floor;
+    std::string names;
+    for (const auto& gpu : hw::gpu_catalog()) {
+        const std::string dir = table_gpu_dir(gpu.name);
+        if (dir.empty()) continue;
+        std::shared_ptr<const GemmTable> g;
+        std::shared_ptr<const AttentionTable> a;
+        std::shared_ptr<const CommTable> c;
+        for (const std::string& fw : {framework, std::string("vllm")}) {
+            TableLocator loc{root, dir, fw, ""};
+            if (!g)
+                if (auto p = loc.find("gemm", "gemm_perf")) g = TableStore::gemm(*p);
+            if (!a)
+                if (auto p = loc.find("attention", "context_attention_perf")) a = TableStore::attention(*p, false);
+            if (!c)
+                if (auto p = loc.find_nccl()) c = TableStore::comm(*p);
+        }
+        if (!g) continue;
+        const FittedEfficiency e = fit_efficiency(gpu, g.get(), a.get(), c.get());
+        gemm.push_back(e.gemm);
+        mem.push_back(e.memory);
+        floor.push_back(e.floor_us);
+        if (a) att.push_back(e.attention);
+        // PCIe-only parts with host-staged NCCL (L40S) would drag the NVLink figure down: NVLink GPUs only.
+        if (c && gpu.nvlink_bw > 0) comm.push_back(e.comm);
+        names += (names.empty() ? "" : ", ") + gpu.name;
+    }
+    FittedEfficiency out;
+    if (!gemm.empty()) {
+        out.gemm = median(gemm);
+        out.memory = median(mem);
+        out.floor_us = median(floor);
+    }
+    if (!att.empty()) out.attention = median(att);
+    if (!comm.empty()) out.comm = median(comm);
+    out.source = names.empty() ? "no tables found: roofline defaults" : "median over " + names;
+    std::lock_guard lock(mu);
+    return cache.emplace(key, out).first->second;
+}
+
+// ---- construction ----------------------------------------------------------------------------------------
+
+void TableTimingModel::note(std::string text) const {
+    if (sink_) sink_(text);
+    notes_.push_back(std::move(text));
+}
+
+void TableTimingModel::set_warning_sink(std::function<void(std::string_view)> sink) {
+    sink_ = std::move(sink);
+    if (sink_)
+        for (const auto& n : notes_) sink_(n);
+}
+
+void TableTimingModel::flag(int op_id, double x) const {
+    ++out_of_grid_;
+    const std::uint32_t bit = 1u << op_id;
+    if (warned_ & bit) return;
+    warned_ |= bit;
+    note(fmt::format("warning: {} priced at {:.6g} outside its measured grid: clamped to the grid edge and "
+                     "scaled by the op's roofline law (further occurrences counted, not logged)",
+                     kOpNames[op_id], x));
+}
+
+void TableTimingModel::build_gemm(GemmOp& op, const char* op_name, double n, double k, bool bf16_only,
+                                  const GemmTable* table) {
+    op.name = op_name;
+    op.n = n;
+    op.k = k;
+    const bool fp8 = !bf16_only && weight_fp8_;
+    op.weight_bytes = fp8 ? 1 : 2;
+    op.flops_peak = fp8 && fp8_peak_ > 0 ? fp8_peak_ : bf16_peak_;
+    if (n <= 0 || k <= 0 || table == nullptr) return;
+    const GemmGrid* g = table->find(fp8 ? "fp8" : "bfloat16");
+    if (g == nullptr && fp8) g = table->find("fp8_block");
+    if (g == nullptr) {
+        note(fmt::format("{}: no {} GEMM rows in {}: roofline with fitted efficiency", op_name,
+                         fp8 ? "fp8" : "bf16", table->file));
+        return;
+    }
+    op.curve = g->curve_over_m(n, k, &op.extrapolated_nk);
+    if (op.curve.empty()) return;
+    ++table_ops_;
+    if (op.extrapolated_nk)
+        note(fmt::format("{}: n={} k={} beyond the {} GEMM grid: scaled from its edge", op_name, n, k, g->dtype));
+}
+
+TableTimingModel::TableTimingModel(const hw::ModelSpec& model, const hw::GpuSpec& gpu, const TableTimingOptions& opts) {
+    if (const auto errors = opts.validate(); !errors.empty()) {
+        std::string msg = "invalid timing options:";
+        for (const auto& e : errors) msg += "\n  " + e;
+        throw core::InputError(msg);
+    }
+    if (model.num_layers <= 0 || model.hidden_size <= 0 || model.num_heads <= 0 || model.head_dim <= 0)
+        throw core::InputError("table timing: model '" + model.name + "' has no layer shape");
+    if (model.num_heads % opts.tp != 0)
+        throw core::InputError(fmt::format("table timing: model {} has {} attention heads, not divisible by tp={}",
+                                           model.name, model.num_heads, opts.tp));
+    if (opts.pp > model.num_layers)
+        throw core::InputError(fmt::format("timing.pp = {}: more stages than the {} layers of {}", opts.pp,
+                                           model.num_layers, model.name));
+    if (opts.ep > 1 && !model.is_moe())
+        throw core::InputError(fmt::format("timing.ep = {}: model {} has no experts", opts.ep, model.name));
+    if (gpu.bf16_flops <= 0 || gpu.hbm_bw <= 0)
+        throw core::InputError("table timing: GPU '" + gpu.name + "' has no FLOP/s or bandwidth figures");
+    tp_ = opts.tp;
+    pp_ = opts.pp;
+    ep_ = opts.ep;
+    layers_ = model.num_layers;
+    hidden_ = model.hidden_size;
+    head_dim_ = model.head_dim;
+    heads_ = static_cast<double>(model.num_heads) / tp_;
+    kv_heads_ = hw::kv_heads_per_rank(model, opts.tp);
+    moe_ = model.is_moe();
+    inter_ = moe_ ? 0.0 : static_cast<double>(model.intermediate_size) / tp_;
+    experts_ = model.num_experts;
+    topk_ = model.experts_per_token;
+    expert_inter_ = model.moe_intermediate_size;
+    shared_inter_ = static_cast<double>(model.shared_expert_intermediate_size) / tp_;
+    kv_bytes_ = opts.kv_dtype == "fp8" ? 1 : 2;
+    weight_fp8_ = opts.weight_dtype == "fp8";
+    graph_max_tokens_ = opts.cuda_graph_max_tokens;
+    custom_ar_max_bytes_ = opts.custom_allreduce_max_mib * 1024 * 1024;
+    bf16_peak_ = gpu.bf16_flops;
+    fp8_peak_ = gpu.fp8_flops;
+    hbm_bw_ = gpu.hbm_bw;
+    link_bw_ = link_bandwidth(gpu);
+    if (tp_ > 1 && link_bw_ <= 0) throw core::InputError("table timing: GPU '" + gpu.name + "' has no link bandwidth");
+    key_bits_ = opts.cache_key_bits;
+
+    // Tables: this backend's, else another framework's on the same GPU (noted).
+    const std::filesystem::path root = std::filesystem::path(opts.resolved_data_dir()) / "gpu" / "aiconfigurator_csv";
+    const std::string gpu_dir = table_gpu_dir(gpu.name);
+    std::error_code ec;
+    const bool gpu_has_tables = !gpu_dir.empty() && std::filesystem::is_directory(root / gpu_dir, ec);
+    auto locate = [&](std::string_view family, std::string_view stem) -> std::optional<std::filesystem::path> {
+        if (!gpu_has_tables) return std::nullopt;
+        for (const std::string& fw : {opts.backend, std::string("vllm"), std::string("sglang"), std::string("trtllm")}) {
+            TableLocator loc{root, gpu_dir, fw, fw == opts.backend ? opts.table_version : ""};
+            if (auto p = loc.find(family, stem)) {
+                if (fw != opts.backend)
+                    note(fmt::format("{} {}: no {} table for {}: using {}'s ({})", gpu.name, stem, opts.backend,
+                                     gpu.name, fw, p->string()));
+                return p;
+            }
+        }
+        note(fmt::format("{} {}: no table for {}: roofline with fitted efficiency", gpu.name, stem, gpu.name));
+        return std::nullopt;
+    };
+    if (!gpu_has_tables) {
+        eff_ = fit_efficiency_across_gpus(root, opts.backend);
+        note(fmt::format("GPU {} has no measured tables under {}: every op uses the roofline with efficiencies "
+                         "fitted on the GPUs that have tables ({}): GEMM {:.2f}, attention {:.2f}, memory {:.2f}, "
+                         "link {:.2f}",
+                         gpu.name, root.string(), eff_.source, eff_.gemm, eff_.attention, eff_.memory, eff_.comm));
+    }
+    if (auto p = locate("gemm", "gemm_perf")) gemm_table_ = TableStore::gemm(*p);
+    if (auto p = locate("attention", "context_attention_perf")) ctx_table_ = TableStore::attention(*p, false);
+    if (auto p = locate("attention", "generation_attention_perf")) gen_table_ = TableStore::attention(*p, true);
+    if (tp_ > 1 || ep_ > 1) {
+        if (auto p = locate("comm", "custom_allreduce_perf")) custom_ar_table_ = TableStore::comm(*p);
+        if (gpu_has_tables) {
+            TableLocator loc{root, gpu_dir, "nccl", ""};
+            if (auto p = loc.find_nccl()) nccl_table_ = TableStore::comm(*p);
+        }
+    }
+    if (moe_)
+        if (auto p = locate("moe", "moe_perf")) moe_table_ = TableStore::moe(*p);
+    if (gpu_has_tables) {
+        eff_ = fit_efficiency(gpu, gemm_table_.get(), ctx_table_.get(), nccl_table_.get());
+        note(fmt::format("roofline fallback efficiencies fitted on {}'s tables: GEMM {:.2f}, attention {:.2f}, "
+                         "memory {:.2f}, link {:.2f}, kernel floor {:.1f} us",
+                         gpu.name, eff_.gemm, eff_.attention, eff_.memory, eff_.comm, eff_.floor_us));
+    }
+
+    // Linear layers (per rank).
+    const GemmTable* gt = gemm_table_.get();
+    const double q = heads_ * head_dim_, kvw = kv_heads_ * head_dim_;
+    build_gemm(qkv_, "qkv_gemm", q + 2 * kvw, hidden_, false, gt);
+    build_gemm(o_, "o_proj_gemm", hidden_, q, false, gt);
+    if (!moe_) {
+        build_gemm(gate_up_, "gate_up_gemm", 2 * inter_, hidden_, false, gt);
+        build_gemm(down_, "down_gemm", hidden_, inter_, false, gt);
+    } else {
+        build_gemm(router_, "moe_router_gemm", experts_, hidden_, true, gt);
+        if (shared_inter_ > 0) {
+            build_gemm(shared_up_, "shared_expert_up_gemm", 2 * shared_inter_, hidden_, false, gt);
+            build_gemm(shared_down_, "shared_expert_down_gemm", hidden_, shared_inter_, false, gt);
+        }
+    }
+    build_gemm(lm_head_, "lm_head_gemm", static_cast<double>(model.vocab_size) / tp_, hidden_, true, gt);
+
+    // Attention slices: exact per-rank head layout, else the nearest with the same head_dim, scaled.
+    const std::string kvd = table_dtype(opts.kv_dtype);
+    const int h = static_cast<int>(heads_), kvh = static_cast<int>(kv_heads_), hd = model.head_dim;
+    auto pick = [&](const std::shared_ptr<const AttentionTable>& t, const AttentionSlice*& slice, double& scale,
+                    bool generation) {
+        if (!t) return;
+        slice = t->find(h, kvh, hd, kvd);
+        if (slice) {
+            ++table_ops_;
+            return;
+        }
+        slice = t->nearest(h, kvh, hd, kvd);
+        if (!slice) {
+            note(fmt::format("{}: no head_dim={} kv={} rows in {}: roofline with fitted efficiency",
+                             generation ? "attention_generation" : "attention_context", hd, kvd, t->file));
+            return;
+        }
+        ++table_ops_;
+        // Prefill attention scales with query heads (FLOPs); decode attention with the KV read (KV heads).
+        scale = generation ? static_cast<double>(kvh) / slice->kv_heads : static_cast<double>(h) / slice->heads;
+        note(fmt::format("{}: no rows for heads={} kv_heads={} head_dim={} in {}: using heads={} kv_heads={} "
+                         "scaled by {:.3g}",
+                         generation ? "attention_generation" : "attention_context", h, kvh, hd, t->file,
+                         slice->heads, slice->kv_heads, scale));
+    };
+    pick(ctx_table_, ctx_, ctx_scale_, false);
+    pick(gen_table_, gen_, gen_scale_, true);
+
+    // Collectives.
+    if (tp_ > 1) {
+        if (custom_ar_table_) {
+            ar_graph_ = custom_ar_table_->find("all_reduce", tp_, "graph");
+            ar_eager_ = custom_ar_table_->find("all_reduce", tp_, "eager");
+            if (!ar_graph_) ar_graph_ = custom_ar_table_->find("all_reduce", tp_, "");
+            if (!ar_eager_) ar_eager_ = ar_graph_;
+        }
+        if (nccl_table_) ar_nccl_ = nccl_table_->find("all_reduce", tp_, "NCCL");
+        if (ar_graph_ || ar_nccl_) ++table_ops_;
+        else note(fmt::format("all_reduce: no table for {} GPUs: roofline with fitted link efficiency", tp_));
+    }
+    if (ep_ > 1) {
+        if (nccl_table_) a2a_ = nccl_table_->find("alltoall", ep_, "NCCL");
+        if (!a2a_) note(fmt::format("all_to_all: no table for {} GPUs: roofline with fitted link efficiency", ep_));
+    }
+
+    // MoE experts: the exact configuration, else the same experts with another top-k (tokens rescaled so the
+    // routed rows match), else the roofline.
+    if (moe_ && moe_table_) {
+        const int moe_tp = ep_ > 1 ? 1 : tp_;
+        std::vector<std::string> dtypes = weight_fp8_ ? std::vector<std::string>{"fp8", "fp8_block"}
+                                                      : std::vector<std::string>{"bfloat16"};
+        // Best match on top-k, then distribution; among equals the fastest kernel (the framework picks the
+        // fastest backend it has for the dtype), judged at 256 tokens.
+        int best_score = -1;
+        double best_ms = 0;
+        for (const auto& c : moe_table_->curves) {
+            if (std::find(dtypes.begin(), dtypes.end(), c.dtype) == dtypes.end()) continue;
+            if (c.hidden != model.hidden_size || c.inter != model.moe_intermediate_size ||
+                c.experts != model.num_experts || c.tp != moe_tp || c.ep != ep_)
+                continue;
+            const int score = (c.topk == model.experts_per_token ? 2 : 0) + (c.distribution == opts.moe_distribution ? 1 : 0);
+            bool outside = false;
+            const double at256 = c.curve.eval(256, &outside);
+            if (score > best_score || (score == best_score && at256 < best_ms)) {
+                best_score = score;
+                best_ms = at256;
+                moe_curve_ = &c;
+            }
+        }
+        if (moe_curve_) {
+            ++table_ops_;
+            moe_token_scale_ = static_cast<double>(model.experts_per_token) / moe_curve_->topk;
+            if (moe_curve_->topk != model.experts_per_token || moe_curve_->distribution != opts.moe_distribution)
+                note(fmt::format("moe_experts: using {} rows topk={} distribution={} for topk={} {} (tokens x {:.3g})",
+                                 moe_table_->file, moe_curve_->topk, moe_curve_->distribution, model.experts_per_token,
+                                 opts.moe_distribution, moe_token_scale_));
+            note(fmt::format("moe_experts: kernel {} ({})", moe_curve_->kernel, moe_curve_->dtype));
+        } else {
+            note(fmt::format("moe_experts: no rows for hidden={} inter={} experts={} moe_tp={} moe_ep={} {} in {}: "
+                             "roofline with fitted efficiency",
+                             model.hidden_size, model.moe_intermediate_size, model.num_experts, moe_tp, ep_,
+                             weight_fp8_ ? "fp8" : "bf16", moe_table_->file));
+        }
+    }
+
+    // Overheads, optionally from a calibration file.
+    double step_us = opts.step_overhead_us, seq_us = opts.per_seq_overhead_us,
+           tok_ns = opts.per_prefill_token_overhead_ns;
+    if (!opts.calibration_file.empty()) {
+        std::ifstream in(opts.calibration_file);
+        if (!in) throw core::InputError(opts.calibration_file + ": cannot open calibration file");
+        std::string line;
+        int lineno = 0;
+        while (std::getline(in, line)) {
+            ++lineno;
+            if (const auto hash = line.find('#'); hash != std::string::npos) line.erase(hash);
+            if (line.find_first_not_of(" \t\r") == std::string::npos) continue;
+            const auto eq = line.find('=');
+            auto trim = [](std::string s) {
+                const auto b = s.find_first_not_of(" \t\r\"");
+                const auto e = s.find_last_not_of(" \t\r\"");
+                return b == std::string::npos ? std::string() : s.substr(b, e - b + 1);
+            };
+            const std::string key = trim(line.substr(0, eq)), val = eq == std::string::npos ? "" : trim(line.substr(eq + 1));
+            char* end = nullptr;
+            const double v = std::strtod(val.c_str(), &end);
+            const bool number_ok = !val.empty() && end && *end == '\0' && std::isfinite(v) && v >= 0;
+            if (key == "step_overhead_us" || key == "per_seq_overhead_us" || key == "per_prefill_token_overhead_ns") {
+                if (!number_ok)
+                    throw core::InputError(fmt::format("{}:{}: {} = '{}': must be a number >= 0",
+                                                       opts.calibration_file, lineno, key, val));
+                (key == "step_overhead_us" ? step_us : key == "per_seq_overhead_us" ? seq_us : tok_ns) = v;
+            } else if (key != "gpu" && key != "model" && key != "backend" && key != "source" && key != "rmse_ms" &&
+                       key != "points") {
+                throw core::InputError(fmt::format("{}:{}: unknown key '{}'", opts.calibration_file, lineno, key));
+            }
+        }
+        note(fmt::format("overheads from {}: step {} us, per sequence {} us, per prefill token {} ns",
+                         opts.calibration_file, step_us, seq_us, tok_ns));
+    }
+    step_overhead_s_ = step_us * 1e-6;
+    per_seq_s_ = seq_us * 1e-6;
+    per_prefill_token_s_ = tok_ns * 1e-9;
+    p2p_latency_s_ = opts.p2p_latency_us * 1e-6;
+
+    if (opts.cache_entries > 0) {
+        cache_.assign(static_cast<std::size_t>(opts.cache_entries), Entry{});
+        mask_ = static_cast<std::uint64_t>(opts.cache_entries) - 1;
+    }
+}
+
+// ---- pricing ---------------------------------------------------------------------------------------------
+
+double TableTimingModel::roofline_gemm_ms(const GemmOp& op, double m) const {
+    const double compute = 2 * m * op.n * op.k / (op.flops_peak * eff_.gemm);
+    const double bytes = op.n * op.k * op.weight_bytes + m * (op.n + op.k) * kActBytes;
+    return std::max(compute, bytes / (hbm_bw_ * eff_.memory)) * 1e3 + eff_.floor_us * 1e-3;
+}
+
+double TableTimingModel::gemm_ms(const GemmOp& op, double m, int op_id) const {
+    if (m <= 0 || op.n <= 0) return 0;
+    if (op.curve.empty()) return roofline_gemm_ms(op, m);
+    bool outside = false;
+    const double v = op.curve.eval(m, &outside);
+    if (outside) flag(op_id, m);
+    return v;
+}
+
+double TableTimingModel::attention_context_ms(double prefills, double eff_len, double new_tokens,
+                                              double kv_tokens) const {
+    if (prefills <= 0) return 0;
+    if (ctx_) {
+        bool outside = false;
+        const double v = ctx_->grid.eval(prefills, eff_len, &outside) * ctx_scale_;
+        if (outside) flag(kAttnCtx, eff_len);
+        return v;
+    }
+    // FLOPs of causal attention over the chunk: 2 x heads x head_dim x sum n (2 c + n) = 2 hd heads x L_eff^2 P.
+    const double flops = 2 * heads_ * head_dim_ * eff_len * eff_len * prefills;
+    const double bytes = kv_tokens * 2 * kv_heads_ * head_dim_ * kv_bytes_ + new_tokens * 2 * heads_ * head_dim_ * kActBytes;
+    return std::max(flops / (bf16_peak_ * eff_.attention), bytes / (hbm_bw_ * eff_.memory)) * 1e3 + eff_.floor_us * 1e-3;
+}
+
+double TableTimingModel::attention_generation_ms(double decodes, double mean_kv) const {
+    if (decodes <= 0) return 0;
+    if (gen_) {
+        bool outside = false;
+        const double v = gen_->grid.eval(decodes, mean_kv, &outside) * gen_scale_;
+        if (outside) flag(kAttnGen, decodes * mean_kv);
+        return v;
+    }
+    const double ctx = decodes * mean_kv;
+    const double flops = 4 * heads_ * head_dim_ * ctx;
+    const double bytes = ctx * 2 * kv_heads_ * head_dim_ * kv_bytes_ + decodes * 2 * heads_ * head_dim_ * kActBytes;
+    return std::max(flops / (bf16_peak_ * eff_.attention), bytes / (hbm_bw_ * eff_.memory)) * 1e3 + eff_.floor_us * 1e-3;
+}
+
+double TableTimingModel::allreduce_ms(double tokens) const {
+    if (tp_ <= 1 || tokens <= 0) return 0;
+    const double elements = tokens * hidden_, bytes = elements * kActBytes;
+    const CommCurve* c = nullptr;
+    if (bytes <= custom_ar_max_bytes_) c = tokens <= graph_max_tokens_ ? ar_graph_ : ar_eager_;
+    if (c == nullptr) c = ar_nccl_ ? ar_nccl_ : ar_graph_;
+    if (c != nullptr) {
+        bool outside = false;
+        const double v = c->curve.eval(elements, &outside);
+        if (outside) flag(kAllReduce, elements);
+        return v;
+    }
+    const double n = tp_;
+    return (2 * (n - 1) / n * bytes / (link_bw_ * eff_.comm)) * 1e3 + eff_.floor_us * 1e-3;
+}
+
+double TableTimingModel::alltoall_ms(double tokens) const {
+    if (ep_ <= 1 || tokens <= 0) return 0;
+    const double elements = tokens * hidden_;
+    if (a2a_ != nullptr) {
+        bool outside = false;
+        const double v = a2a_->curve.eval(elements, &outside);
+        if (outside) flag(kAllToAll, elements);
+        return v;
+    }
+    const double n = ep_;
+    return ((n - 1) / n * elements * kActBytes / (link_bw_ * eff_.comm)) * 1e3 + eff_.floor_us * 1e-3;
+}
+
+double TableTimingModel::experts_ms(double tokens) const {
+    if (!moe_ || tokens <= 0) return 0;
+    if (moe_curve_ != nullptr) {
+        bool outside = false;
+        const double t = tokens * moe_token_scale_;
+        const double v = moe_curve_->curve.eval(t, &outside);
+        if (outside) flag(kExperts, t);
+        return v;
+    }
+    const double moe_tp = ep_ > 1 ? 1.0 : tp_;
+    const double params = 3 * hidden_ * expert_inter_ / moe_tp;  // one expert's shard on one rank
+    const double local_experts = experts_ / ep_;
+    const double touched = local_experts * (1 - std::pow(1 - topk_ / experts_, tokens));
+    const double routed = tokens * topk_ / ep_;
+    const double compute = 2 * routed * params / ((weight_fp8_ && fp8_peak_ > 0 ? fp8_peak_ : bf16_peak_) * eff_.gemm);
+    const double bytes = touched * params * (weight_fp8_ ? 1 : 2) + routed * (2 * hidden_ + 3 * expert_inter_ / moe_tp) * kActBytes;
+    return std::max(compute, bytes / (hbm_bw_ * eff_.memory)) * 1e3 + eff_.floor_us * 1e-3;
+}
+
+StepKey TableTimingModel::make_key(const BatchShape& batch) const {
+    StepKey k;
+    std::int64_t attn = 0, new_tokens = 0, last = 0;
+    for (const auto& p : batch.prefills) {
+        const std::int64_t c = p.context_tokens, n = p.new_tokens;
+        new_tokens += n;
+        attn += n * (2 * c + n);
+        last += p.last_chunk ? 1 : 0;
+    }
+    std::int64_t ctx = 0;
+    for (const std::int32_t c : batch.decode_context) ctx += c;
+    k.decodes = static_cast<std::int64_t>(batch.decode_context.size());
+    k.decode_context = quantize(ctx, key_bits_);
+    k.prefills = static_cast<std::int64_t>(batch.prefills.size());
+    k.prefill_tokens = new_tokens;
+    k.prefill_attention = quantize(attn, key_bits_);
+    k.sampled = k.decodes + last;
+    return k;
+}
+
+double TableTimingModel::evaluate(const StepKey& key, std::vector<OpCost>* out) const {
+    if (key.decodes == 0 && key.prefills == 0) return 0;
+    const double tokens = static_cast<double>(key.decodes + key.prefill_tokens);
+    const double P = static_cast<double>(key.prefills), D = static_cast<double>(key.decodes);
+    const double eff_len = P > 0 ? std::sqrt(static_cast<double>(key.prefill_attention) / P) : 0;
+    const double mean_kv = D > 0 ? static_cast<double>(key.decode_context) / D : 0;
+
+    double ms[kNumOps] = {};
+    ms[kQkv] = gemm_ms(qkv_, tokens, kQkv);
+    // Prefill KV read ~ tokens attended; only used by the roofline fallback.
+    ms[kAttnCtx] = attention_context_ms(P, eff_len, static_cast<double>(key.prefill_tokens),
+                                        P * eff_len);
+    ms[kAttnGen] = attention_generation_ms(D, mean_kv);
+    ms[kOProj] = gemm_ms(o_, tokens, kOProj);
+    if (moe_) {
+        ms[kRouter] = gemm_ms(router_, tokens, kRouter);
+        ms[kExperts] = experts_ms(tokens);
+        ms[kSharedUp] = gemm_ms(shared_up_, tokens, kSharedUp);
+        ms[kSharedDown] = gemm_ms(shared_down_, tokens, kSharedDown);
+    } else {
+        ms[kGateUp] = gemm_ms(gate_up_, tokens, kGateUp);
+        ms[kDown] = gemm_ms(down_, tokens, kDown);
+    }
+    // Two all-reduces per layer under TP (after attention, after the MLP); with EP the MoE output is
+    // combined by the all-to-all instead of the second all-reduce.
+    const double ar = allreduce_ms(tokens);
+    ms[kAllReduce] = ep_ > 1 ? ar : 2 * ar;
+    ms[kAllToAll] = 2 * alltoall_ms(tokens);
+    // Norms, rotary, activation, residual adds: memory-bound elementwise passes over the activations.
+    const double act_width = moe_ ? shared_inter_ : inter_;
+    const double elem_bytes = tokens * kActBytes * (4 * hidden_ + 6 * hidden_ +
+                                                    2 * (heads_ + 2 * kv_heads_) * head_dim_ + 3 * act_width);
+    ms[kElementwise] = elem_bytes / (hbm_bw_ * eff_.memory) * 1e3;
+
+    double layer = 0;
+    for (int i = 0; i < kLmHead; ++i) layer += ms[i];
+    for (int i = 0; i < kLmHead; ++i) ms[i] *= layers_;
+    ms[kLmHead] = gemm_ms(lm_head_, static_cast<double>(key.sampled), kLmHead);
+    if (pp_ > 1)
+        ms[kPipeline] = (pp_ - 1) * (p2p_latency_s_ + tokens * hidden_ * kActBytes / (link_bw_ * eff_.comm)) * 1e3;
+    ms[kOverhead] = (step_overhead_s_ + (D + P) * per_seq_s_ + static_cast<double>(key.prefill_tokens) * per_prefill_token_s_) * 1e3;
+    const double total = layer * layers_ + ms[kLmHead] + ms[kPipeline] + ms[kOverhead];
+    if (out != nullptr) {
+        out->clear();
+        for (int i = 0; i < kNumOps; ++i) {
+            if (ms[i] == 0) continue;
+            std::string source = "table";
+            switch (i) {
+                case kQkv: source = qkv_.curve.empty() ? "roofline (fitted)" : "table"; break;
+                case kOProj: source = o_.curve.empty() ? "roofline (fitted)" : "table"; break;
+                case kGateUp: source = gate_up_.curve.empty() ? "roofline (fitted)" : "table"; break;
+                case kDown: source = down_.curve.empty() ? "roofline (fitted)" : "table"; break;
+                case kRouter: source = router_.curve.empty() ? "roofline (fitted)" : "table"; break;
+                case kSharedUp: source = shared_up_.curve.empty() ? "roofline (fitted)" : "table"; break;
+                case kSharedDown: source = shared_down_.curve.empty() ? "roofline (fitted)" : "table"; break;
+                case kLmHead: source = lm_head_.curve.empty() ? "roofline (fitted)" : "table"; break;
+                case kAttnCtx: source = ctx_ ? (ctx_scale_ != 1 ? "table (head-scaled)" : "table") : "roofline (fitted)"; break;
+                case kAttnGen: source = gen_ ? (gen_scale_ != 1 ? "table (head-scaled)" : "table") : "roofline (fitted)"; break;
+                case kAllReduce: source = (ar_graph_ || ar_nccl_) ? "table" : "roofline (fitted)"; break;
+                case kAllToAll: source = a2a_ ? "table" : "roofline (fitted)"; break;
+                case kExperts: source = moe_curve_ ? "table" : "roofline (fitted)"; break;
+                case kElementwise: source = "roofline (fitted memory efficiency)"; break;
+                case kPipeline: source = "p2p latency + link bandwidth"; break;
+                case kOverhead: source = "fitted overhead"; break;
+                default: break;
+            }
+            out->push_back({kOpNames[i], ms[i], source});
+        }
+    }
+    return total * 1e-3;
+}
+
+double TableTimingModel::step_seconds(const BatchShape& batch) const { return evaluate(make_key(batch), nullptr); }
+
+std::vector<OpCost> TableTimingModel::breakdown(const BatchShape& batch) const {
+    std::vector<OpCost> out;
+    evaluate(make_key(batch), &out);
+    return out;
+}
+
+core::TimeNs TableTimingModel::step_time(const BatchShape& batch) {
+    const StepKey key = make_key(batch);
+    if (cache_.empty()) return core::seconds_to_ns(evaluate(key, nullptr));
+    Entry& e = cache_[hash_key(key) & mask_];
+    if (e.ns >= 0 && e.key == key) {
+        ++hits_;
+        return e.ns;
+    }
+    ++misses_;
+    e.key = key;
+    e.ns = core::seconds_to_ns(evaluate(key, nullptr));
+    return e.ns;
+}
+
+// ---- factory ---------------------------------------------------------------------------------------------
+
+std::unique_ptr<TimingModel> make_timing_model(std::string_view kind, const hw::ModelSpec& model,
+                                               const hw::GpuSpec& gpu, const TableTimingOptions& opts,
+                                               const RooflineOptions& roofline, std::vector<std::string>* notes) {
+    if (kind == "table") {
+        auto m = std::make_unique<TableTimingModel>(model, gpu, opts);
+        if (notes) *notes = m->notes();
+        return m;
+    }
+    if (kind == "roofline") {
+        RooflineOptions r = roofline;
+        r.tp = opts.tp;
+        r.weight_dtype = opts.weight_dtype;
+        r.kv_dtype = opts.kv_dtype;
+        if (opts.pp != 1 || opts.ep != 1)
+            throw core::InputError("timing.kind = \"roofline\": pp and ep are modelled by the table model only");
+        if (notes) notes->clear();
+        return std::make_unique<RooflineModel>(model, gpu, r);
+    }
+    throw core::InputError(fmt::format("timing.kind = \"{}\": must be \"table\" or \"roofline\"", kind));
+}
+
+}  // namespace dynosim::sim::timing
