@@ -22,5 +22,7 @@ void add_calib_command(CLI::App& app);
 void add_study_command(CLI::App& app);
 // compare_command.cpp: compare optimizers on one study at a fixed budget.
 void add_compare_command(CLI::App& app);
+// plugin_command.cpp: `plugin check FILE.so` (kind, name, version, parameters, smoke run).
+void add_plugin_command(CLI::App& app);
 
 }  // namespace dynosim::cli

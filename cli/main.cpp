@@ -4,6 +4,7 @@
 #include <spdlog/spdlog.h>
 
 #include "cli/commands.hpp"
+#include "plugins/adapters.hpp"
 #include "sim/scenario/config.hpp"
 
 namespace dynosim::cli {
@@ -16,6 +17,7 @@ int& exit_code() {
 int main(int argc, char** argv) {
     spdlog::set_default_logger(spdlog::stderr_color_st("dynosim"));
     spdlog::set_pattern("[%l] %v");
+    dynosim::plugins::install_plugin_factories();  // router.policy / engine.cache_policy / optimizer "plugin"
     CLI::App app{"dynosim: a discrete-event digital twin of an LLM-serving fleet"};
     app.require_subcommand(1);
     namespace cli = dynosim::cli;
@@ -26,6 +28,7 @@ int main(int argc, char** argv) {
     cli::add_calib_command(app);
     cli::add_study_command(app);
     cli::add_compare_command(app);
+    cli::add_plugin_command(app);
     try {
         app.parse(argc, argv);
     } catch (const CLI::ParseError& e) {

@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <atomic>
 #include <cmath>
 #include <thread>
 
@@ -75,10 +76,23 @@ Study::Study(StudySpec spec) : spec_(std::move(spec)) {
     (void)make_optimizer(spec_.optimizer, spec_.optimizer_options, spec_.seed);
 }
 
+namespace {
+std::atomic<OptimizerPluginFactory> g_optimizer_plugin_factory{nullptr};
+}  // namespace
+
+void set_optimizer_plugin_factory(OptimizerPluginFactory f) { g_optimizer_plugin_factory.store(f); }
+
 opt::Optimizer Study::make_optimizer(const std::string& name, const opt::OptionMap& options, std::uint64_t seed) const {
     opt::Problem p = problem_;
     p.seed = seed;
     try {
+        if (name == "plugin") {
+            const OptimizerPluginFactory f = g_optimizer_plugin_factory.load();
+            if (!f)
+                throw sc::ConfigError({fmt::format("{}: optimizer.name = plugin: this program cannot load plugins",
+                                                   spec_.optimizer_where)});
+            return f(spec_.optimizer_plugin, p, options);
+        }
         return opt::builtin_optimizers().make(name, p, options);
     } catch (const opt::OptionError& e) {
         const std::string field = e.option() == "name" ? "optimizer.name" : "optimizer.options." + e.option();

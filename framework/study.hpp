@@ -58,6 +58,13 @@ private:
     mutable std::map<std::string, std::map<std::string, double>> model_cache_;
 };
 
+// Builds the optimizer of `[optimizer] name = "plugin"` from its shared library (path resolved against the
+// study file's folder); installed at startup by a program that links plugins/. Null until then.
+using OptimizerPluginFactory = optimizers::Optimizer (*)(const std::filesystem::path& path,
+                                                         const optimizers::Problem& problem,
+                                                         const optimizers::OptionMap& options);
+void set_optimizer_plugin_factory(OptimizerPluginFactory f);
+
 // Outcomes shared between runs of the same study (compare): the simulator is deterministic, so a point
 // simulated once need not be simulated again.
 using TrialCache = std::map<optimizers::Point, TrialRecord>;

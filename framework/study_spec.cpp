@@ -372,8 +372,16 @@ StudySpec parse_study(const std::string& text, const std::string& source, const 
     // [optimizer]
     if (const toml::table* ot = root["optimizer"].as_table()) {
         spec.optimizer_where = r.where(*ot);
-        r.only(*ot, "optimizer.", {"name", "options"});
+        r.only(*ot, "optimizer.", {"name", "options", "plugin"});
         spec.optimizer = (*ot)["name"].value_or(std::string("random"));
+        spec.optimizer_plugin = (*ot)["plugin"].value_or(std::string());
+        if (!spec.optimizer_plugin.empty() && !(*ot)["name"]) spec.optimizer = "plugin";
+        if (!spec.optimizer_plugin.empty()) spec.optimizer_plugin = sc::resolve_path(spec.optimizer_plugin, base_dir).string();
+        if (spec.optimizer == "plugin" && spec.optimizer_plugin.empty())
+            r.problem(*ot, "optimizer.name = plugin: set optimizer.plugin to the optimizer's shared library (.so)");
+        else if (spec.optimizer != "plugin" && !spec.optimizer_plugin.empty())
+            r.problem(*ot, fmt::format("optimizer.plugin = {}: only read when optimizer.name = \"plugin\"",
+                                       spec.optimizer_plugin));
         if (const toml::table* opts = (*ot)["options"].as_table()) {
             spec.optimizer_where = r.where(*opts);
             for (const auto& [k, v] : *opts) {

@@ -55,6 +55,9 @@ struct StudySpec {
     std::vector<ConstraintSpec> constraints;
     std::vector<ObjectiveSpec> objectives;
     std::string optimizer = "random";
+    // [optimizer] plugin = "path.so" (name "plugin"): an optimizer plugin (docs/plugins.md); a relative path
+    // is taken from the study file's folder (stored resolved). [optimizer.options] become its parameters.
+    std::string optimizer_plugin;
     optimizers::OptionMap optimizer_options;
     std::string optimizer_where;
     // Trials to run, including points rejected by a-priori constraints. Range >= 1. Required.

@@ -1,6 +1,6 @@
 // The engine interface a Worker drives: a scheduler with its KV manager. Each step the worker asks for a
-// batch, prices it with the timing model, and reports when the step ended. vLLM is the first backend;
-// SGLang and TensorRT-LLM schedulers implement the same interface.
+// batch, prices it with the timing model, and reports when the step ended. vLLM (vllm_engine.hpp), SGLang
+// (sglang_engine.hpp) and TensorRT-LLM (trtllm_engine.hpp) schedulers implement it.
 #pragma once
 #include <cstdint>
 
@@ -8,6 +8,13 @@
 #include "sim/timing/batch_shape.hpp"
 
 namespace dynosim::sim::engine {
+
+class EngineEventSink;  // kv_events.hpp
+
+// What a worker does in a fleet: everything (aggregated), prompts only (a disaggregated prefill worker: each
+// request stops after its first token and its KV is handed off), or decode (requests may arrive with their
+// prompt KV transferred from a prefill worker; short prompts may still be prefilled locally).
+enum class EngineRole : std::uint8_t { Aggregated, Prefill, Decode };
 
 using core::TimeNs;
 
@@ -31,6 +38,27 @@ public:
     // The pass planned by the last schedule() ended at `now`: emit tokens, finish requests.
     virtual void complete_step(TimeNs now) = 0;
     virtual WorkerLoad load() const = 0;
+    // Cached prefix blocks (radix nodes for SGLang) dropped so far to make room.
+    virtual std::uint64_t evictions() const { return 0; }
+
+    // KV events and request lifecycle go to `sink` (nullptr = nowhere). False when this engine does not
+    // publish KV events (lifecycle is still reported).
+    virtual bool set_event_sink(EngineEventSink* /*sink*/) { return false; }
+    // Disaggregation (vLLM only so far): supports_role() says whether set_role may be called.
+    virtual bool supports_role(EngineRole r) const { return r == EngineRole::Aggregated; }
+    virtual void set_role(EngineRole /*r*/) {}
+    // Prompt tokens of `request` this engine holds cached now (whole blocks).
+    virtual std::int32_t cached_prefix_tokens(std::uint64_t /*request*/) { return 0; }
+    // Decode role: reserves KV for the prompt of `request`, whose KV a prefill worker will send. Returns
+    // the leading prompt blocks already cached here (not sent), kNoRoom when the blocks cannot be had now,
+    // kNeverFits when the request can never be served here (the engine records it rejected).
+    static constexpr std::int32_t kNoRoom = -1, kNeverFits = -2;
+    virtual std::int32_t reserve_transfer(std::uint64_t /*request*/, TimeNs /*now*/) { return kNeverFits; }
+    // Decode role: the transfer into the reserved blocks ended; the request joins the waiting queue with its
+    // prompt KV in place (its last prompt token is recomputed and samples the first output token).
+    virtual void transfer_done(std::uint64_t /*request*/, TimeNs /*now*/) {}
+    // KV blocks usable by requests (the pool's size less the null block).
+    virtual std::int32_t kv_block_tokens() const { return 0; }
 };
 
 }  // namespace dynosim::sim::engine

@@ -16,7 +16,8 @@ VllmEngine::VllmEngine(const EngineOptions& opts, std::int32_t num_blocks, std::
       rec_(rec),
       group_blocks_(workload::group_blocks(wl, opts.block_size)),
       kv_(opts.block_size, kv::BlockPool(num_blocks, opts.enable_prefix_caching,
-                                         kv::make_cache_policy(opts.cache_policy), group_blocks_)) {
+                                         std::make_unique<EvictionTap>(kv::make_cache_policy(kv::CachePolicySpec{opts.cache_policy, opts.cache_policy_plugin, opts.cache_policy_plugin_params}), pub_), group_blocks_)) {
+    pub_.init(worker_index, num_blocks);
     DYNOSIM_ASSERT(opts_.max_num_batched_tokens > 0 && opts_.max_num_seqs > 0 && opts_.max_model_len > 0);
 }
 
@@ -48,7 +49,8 @@ void VllmEngine::release_slot(Slot s) { free_slots_.push_back(s); }
 bool VllmEngine::enqueue(std::uint64_t request, TimeNs /*now*/) {
     const workload::Request& r = wl_.requests[request];
     metrics::RequestRecord& rec = rec_.at(request);
-    rec.worker = worker_index_;
+    if (role_ == EngineRole::Prefill) rec.prefill_worker = worker_index_;
+    else rec.worker = worker_index_;
     const std::int64_t total = static_cast<std::int64_t>(r.input_tokens) + r.output_tokens;
     // vLLM rejects prompts beyond max_model_len; with forced output lengths the whole sequence must fit,
     // and a sequence needing more blocks than the worker has would preempt itself forever.
@@ -58,6 +60,7 @@ bool VllmEngine::enqueue(std::uint64_t request, TimeNs /*now*/) {
         return false;
     }
     const Slot s = new_slot(request);
+    if (role_ == EngineRole::Prefill) slots_[static_cast<std::size_t>(s)].target_output = 1;  // max_tokens = 1
     waiting_.push_back(s);
     queued_prefill_tokens_ += slots_[static_cast<std::size_t>(s)].num_tokens();
     return true;
@@ -65,7 +68,10 @@ bool VllmEngine::enqueue(std::uint64_t request, TimeNs /*now*/) {
 
 bool VllmEngine::try_allocate(Seq& s, std::int32_t hit_blocks, std::int32_t num_new) {
     const std::int32_t total = s.num_computed + num_new;
-    return kv_.allocate(s.kv, s.hashes, hit_blocks, total, total);
+    const std::int32_t before = s.kv.num_registered;
+    if (!kv_.allocate(s.kv, s.hashes, hit_blocks, total, total)) return false;
+    publish_registered(pub_, kv_, s.kv, s.hashes, before);
+    return true;
 }
 
 void VllmEngine::preempt(Slot victim, std::int32_t& budget) {
@@ -143,6 +149,10 @@ void VllmEngine::schedule_waiting(std::int32_t& budget, TimeNs now) {
         running_.push_back(slot);
         scheduled_.push_back({slot, num_new});
         budget -= num_new;
+        if (s.transferred) {  // its prompt KV came from a prefill worker, whose admission was counted
+            s.transferred = false;
+            continue;
+        }
 
         auto& counters = rec_.counters();
         counters.prefix_query_tokens += static_cast<std::uint64_t>(s.num_tokens());
@@ -179,6 +189,8 @@ bool VllmEngine::schedule(timing::BatchShape& shape, TimeNs now) {
 }
 
 void VllmEngine::complete_step(TimeNs now) {
+    pub_.flush(now);  // the KV events of the step's allocations, published with its outputs
+    EngineEventSink* sink = pub_.sink();
     bool any_finished = false;
     for (const Scheduled& sc : scheduled_) {
         Seq& s = slots_[static_cast<std::size_t>(sc.slot)];
@@ -186,6 +198,18 @@ void VllmEngine::complete_step(TimeNs now) {
         if (s.num_computed < s.num_tokens()) continue;  // a prefill chunk that did not reach the end
         // Caught up with its tokens: the step sampled one more.
         ++s.num_output;
+        if (role_ == EngineRole::Prefill) {
+            // max_tokens = 1: the prompt's KV is computed (and stays cached here); the decode side takes over.
+            kv_.free(s.kv);
+            s.num_computed = -1;
+            any_finished = true;
+            if (sink) sink->prefill_done(worker_index_, s.request, now);
+            continue;
+        }
+        if (sink) {
+            if (s.num_output == 1) sink->first_token(worker_index_, s.request, now);
+            if (s.num_output >= s.target_output) sink->finished(worker_index_, s.request, now);
+        }
         metrics::RequestRecord& rec = rec_.at(s.request);
         rec.generated = s.num_output;
         if (s.num_output == 1) rec.first_token_ns = now;
@@ -208,6 +232,54 @@ void VllmEngine::complete_step(TimeNs now) {
         else running_[out++] = slot;
     }
     running_.resize(out);
+}
+
+std::int32_t VllmEngine::cached_prefix_tokens(std::uint64_t request) {
+    if (!opts_.enable_prefix_caching) return 0;
+    const workload::Request& r = wl_.requests[request];
+    scratch_keys_.clear();
+    workload::engine_block_hashes(r, opts_.block_size, r.input_tokens, 0, scratch_keys_, group_blocks_);
+    return kv_.count_prefix_hits(scratch_keys_, (r.input_tokens - 1) / opts_.block_size) * opts_.block_size;
+}
+
+std::int32_t VllmEngine::reserve_transfer(std::uint64_t request, TimeNs now) {
+    const workload::Request& r = wl_.requests[request];
+    metrics::RequestRecord& rec = rec_.at(request);
+    const std::int32_t bs = opts_.block_size;
+    const std::int64_t total = static_cast<std::int64_t>(r.input_tokens) + r.output_tokens;
+    if (total > opts_.max_model_len || (total - 1 + bs - 1) / bs > kv_.usable_blocks()) {
+        rec.worker = worker_index_;
+        rec.status = metrics::RequestStatus::Rejected;
+        return kNeverFits;
+    }
+    const Slot slot = new_slot(request);
+    Seq& s = slots_[static_cast<std::size_t>(slot)];
+    if (opts_.enable_prefix_caching)
+        workload::engine_block_hashes(r, bs, r.input_tokens + r.output_tokens, 0, s.hashes, group_blocks_);
+    const std::int32_t hits = kv_.count_prefix_hits(s.hashes, (s.num_tokens() - 1) / bs);
+    // Blocks for the whole prompt; only the locally cached ones are registered (the rest has no data yet).
+    if (!kv_.allocate(s.kv, s.hashes, hits, s.prompt, hits * bs)) {
+        release_slot(slot);
+        return kNoRoom;
+    }
+    pub_.flush(now);  // evictions made to reserve
+    s.admitted_once = true;  // queue time and cache hit are the prefill side's
+    s.transferred = true;
+    rec.worker = worker_index_;
+    in_transfer_.push_back({request, slot});
+    return hits;
+}
+
+void VllmEngine::transfer_done(std::uint64_t request, TimeNs /*now*/) {
+    auto it = std::find_if(in_transfer_.begin(), in_transfer_.end(),
+                           [&](const InTransfer& t) { return t.request == request; });
+    DYNOSIM_ASSERT(it != in_transfer_.end());
+    const Slot slot = it->slot;
+    in_transfer_.erase(it);
+    Seq& s = slots_[static_cast<std::size_t>(slot)];
+    s.num_computed = s.prompt - 1;  // the last prompt token is recomputed to sample the first output token
+    waiting_.push_back(slot);
+    queued_prefill_tokens_ += 1;
 }
 
 WorkerLoad VllmEngine::load() const {

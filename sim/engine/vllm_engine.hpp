@@ -9,6 +9,7 @@
 #include "sim/core/ring_deque.hpp"
 #include "sim/engine/engine.hpp"
 #include "sim/engine/engine_options.hpp"
+#include "sim/engine/kv_events.hpp"
 #include "sim/kv/kv_cache_manager.hpp"
 #include "sim/metrics/recorder.hpp"
 #include "sim/workload/request.hpp"
@@ -25,6 +26,16 @@ public:
     bool schedule(timing::BatchShape& shape, TimeNs now) override;
     void complete_step(TimeNs now) override;
     WorkerLoad load() const override;
+    std::uint64_t evictions() const override { return kv_.pool().stats().evictions; }
+    bool set_event_sink(EngineEventSink* sink) override {
+        pub_.set_sink(sink);
+        return true;
+    }
+    bool supports_role(EngineRole) const override { return true; }
+    void set_role(EngineRole r) override { role_ = r; }
+    std::int32_t cached_prefix_tokens(std::uint64_t request) override;
+    std::int32_t reserve_transfer(std::uint64_t request, TimeNs now) override;
+    void transfer_done(std::uint64_t request, TimeNs now) override;
 
     const kv::KvCacheManager& kv() const { return kv_; }
 
@@ -37,6 +48,7 @@ private:
         std::int32_t num_output = 0;    // tokens sampled so far
         std::int32_t num_computed = 0;  // tokens whose KV is computed
         bool admitted_once = false;
+        bool transferred = false;  // decode role: prompt KV arrived from a prefill worker, not yet admitted
         TimeNs last_token_ns = 0;
         kv::SeqKv kv;
         std::vector<std::uint64_t> hashes;  // engine-block hashes of prompt + output
@@ -59,7 +71,15 @@ private:
     const workload::Workload& wl_;
     metrics::Recorder& rec_;
     std::int32_t group_blocks_;  // positions per prefix-key group (see kv/block_key.hpp)
+    KvEventPublisher pub_;       // before kv_: the pool's policy reports evictions to it
     kv::KvCacheManager kv_;
+    EngineRole role_ = EngineRole::Aggregated;
+    struct InTransfer {
+        std::uint64_t request;
+        Slot slot;
+    };
+    std::vector<InTransfer> in_transfer_;  // decode role: KV reserved, transfer under way
+    std::vector<std::uint64_t> scratch_keys_;
 
     std::vector<Seq> slots_;
     std::vector<Slot> free_slots_;

@@ -11,6 +11,15 @@
 
 namespace dynosim::sim::engine {
 
+// What a worker may know about its inputs: no request reaches it, and nothing outside reads its state,
+// before next_input_ns() (the fleet's next arrival, or just past the end of the run). The fleet replays
+// arrivals one pending event at a time, so this is known exactly.
+class InputHorizon {
+public:
+    virtual ~InputHorizon() = default;
+    virtual core::TimeNs next_input_ns() const = 0;
+};
+
 class Worker final : public core::Actor {
 public:
     Worker(std::int32_t index, std::unique_ptr<Engine> engine, std::shared_ptr<timing::TimingModel> timing,
@@ -20,6 +29,13 @@ public:
     void attach(core::Simulation& sim) { actor_id_ = sim.add_actor(this); }
     // A request reaches this worker now. Returns false if the engine rejected it.
     bool submit(std::uint64_t request, core::Simulation& sim);
+    // Step coalescing: with a horizon, every step that ends before it is run (planned, priced, completed at
+    // its own end time) inside the event that started the run; only the last step of the run gets a
+    // StepEnd event. Per-request results, step counts and ITLs are those of stepping one event at a time,
+    // since nothing can reach or read the worker in between. nullptr (the default) steps one by one.
+    void set_input_horizon(const InputHorizon* h) { horizon_ = h; }
+    // Steps run inside another step's event so far.
+    std::uint64_t coalesced_steps() const { return coalesced_steps_; }
     void on_event(const core::Event& ev, core::Simulation& sim) override;
 
     WorkerLoad load() const { return engine_->load(); }
@@ -38,6 +54,8 @@ private:
     timing::BatchShape shape_;  // reused every step
     bool busy_ = false;
     bool kick_pending_ = false;
+    const InputHorizon* horizon_ = nullptr;
+    std::uint64_t coalesced_steps_ = 0;
 };
 
 }  // namespace dynosim::sim::engine

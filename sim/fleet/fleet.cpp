@@ -1,11 +1,23 @@
 #include "sim/fleet/fleet.hpp"
 
+#include "sim/fleet/kv_router.hpp"
+
 namespace dynosim::sim::fleet {
 
 Fleet::Fleet(const workload::Workload& wl, metrics::Recorder& rec, std::unique_ptr<Router> router,
              std::vector<std::unique_ptr<engine::Worker>> workers)
-    : wl_(wl), rec_(rec), router_(std::move(router)), workers_(std::move(workers)) {
+    : wl_(wl), rec_(rec), workers_(std::move(workers)) {
+    routers_.push_back(std::move(router));
     loads_.resize(workers_.size());
+}
+
+Fleet::Fleet(const workload::Workload& wl, metrics::Recorder& rec, std::vector<std::unique_ptr<Router>> routers,
+             std::vector<std::unique_ptr<engine::Worker>> workers)
+    : wl_(wl), rec_(rec), routers_(std::move(routers)), workers_(std::move(workers)) {
+    loads_.resize(workers_.size());
+    kv_ = dynamic_cast<KvRouter*>(routers_.front().get());
+    if (kv_)
+        for (auto& w : workers_) w->engine().set_event_sink(kv_);
 }
 
 void Fleet::attach(core::Simulation& sim) {
@@ -19,8 +31,9 @@ void Fleet::on_event(const core::Event& ev, core::Simulation& sim) {
     const workload::Request& r = wl_.requests[idx];
     rec_.at(idx).arrived = true;
     for (std::size_t i = 0; i < workers_.size(); ++i) loads_[i] = workers_[i]->load();
-    const std::size_t w = router_->choose(r, loads_);
-    workers_[w]->submit(idx, sim);  // a rejection is recorded by the engine
+    const std::size_t w = routers_[idx % routers_.size()]->choose(r, loads_);
+    // A rejection is recorded by the engine; the KV router drops its booking.
+    if (!workers_[w]->submit(idx, sim) && kv_) kv_->on_rejected(idx);
 
     next_arrival_ = idx + 1;
     if (next_arrival_ < wl_.requests.size())

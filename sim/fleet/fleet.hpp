@@ -17,6 +17,10 @@ class Fleet final : public core::Actor {
 public:
     Fleet(const workload::Workload& wl, metrics::Recorder& rec, std::unique_ptr<Router> router,
           std::vector<std::unique_ptr<engine::Worker>> workers);
+    // Router replicas (make_routers): arrival i goes to routers[i % size]. A KV router (kv_router.hpp) gets
+    // the workers' KV events and request lifecycle.
+    Fleet(const workload::Workload& wl, metrics::Recorder& rec, std::vector<std::unique_ptr<Router>> routers,
+          std::vector<std::unique_ptr<engine::Worker>> workers);
 
     // Registers the fleet and its workers and schedules the first arrival.
     void attach(core::Simulation& sim);
@@ -29,7 +33,8 @@ public:
 private:
     const workload::Workload& wl_;
     metrics::Recorder& rec_;
-    std::unique_ptr<Router> router_;
+    std::vector<std::unique_ptr<Router>> routers_;
+    class KvRouter* kv_ = nullptr;  // routers_[0] when it is a KV router
     std::vector<std::unique_ptr<engine::Worker>> workers_;
     std::vector<engine::WorkerLoad> loads_;  // refreshed per arrival, reused
     core::ActorId id_ = 0;

@@ -2,7 +2,10 @@
 
 #include <fmt/format.h>
 
+#include <atomic>
+
 #include "sim/core/errors.hpp"
+#include "sim/fleet/kv_router.hpp"
 
 namespace dynosim::sim::fleet {
 
@@ -47,8 +50,44 @@ public:
 }  // namespace
 
 std::vector<std::string> RouterOptions::validate() const {
-    if (builtin_routers().find(policy)) return {};
-    return {fmt::format("router.policy = {}: must be one of {}", policy, builtin_routers().names())};
+    std::vector<std::string> kv_problems;
+    auto need = [&](bool ok, const char* key, const auto& v, const char* rule) {
+        if (!ok) kv_problems.push_back(fmt::format("{} = {}: {}", key, v, rule));
+    };
+    need(overlap_score_weight >= 0, "router.overlap_score_weight", overlap_score_weight, "must be >= 0");
+    need(temperature >= 0, "router.temperature", temperature, "must be >= 0");
+    need(kv_event_delay_ms >= 0, "router.kv_event_delay_ms", kv_event_delay_ms, "must be >= 0");
+    need(ttl_s > 0, "router.ttl_s", ttl_s, "must be > 0");
+    need(replicas >= 1, "router.replicas", replicas, "must be >= 1");
+    if (!kv_problems.empty()) return kv_problems;
+    if (policy == "plugin") {
+        if (plugin.empty()) return {"router.policy = plugin: set router.plugin to the router's shared library (.so)"};
+    } else if (!builtin_routers().find(policy)) {
+        return {fmt::format("router.policy = {}: must be one of {}, plugin", policy, builtin_routers().names())};
+    } else if (!plugin.empty()) {
+        return {fmt::format("router.plugin = {}: only read when router.policy = \"plugin\" (policy is {})", plugin,
+                            policy)};
+    }
+    for (const auto& kv : plugin_params)
+        if (kv.find('=') == std::string::npos || kv.front() == '=')
+            return {fmt::format("router.plugin_params = {}: each entry must be \"key=value\"", kv)};
+    return {};
+}
+
+namespace {
+std::atomic<ExternalRouterFactory> g_external_router_factory{nullptr};
+}  // namespace
+
+void set_external_router_factory(ExternalRouterFactory f) { g_external_router_factory.store(f); }
+ExternalRouterFactory external_router_factory() { return g_external_router_factory.load(); }
+
+std::unique_ptr<Router> make_router(const RouterOptions& o, core::Rng rng) {
+    if (o.policy != "plugin") return builtin_routers().make(o, rng);
+    const ExternalRouterFactory f = external_router_factory();
+    if (!f)
+        throw core::InputError(fmt::format(
+            "router.policy = plugin ({}): this program cannot load plugins (no plugin factory installed)", o.plugin));
+    return f(o, rng);
 }
 
 void RouterRegistry::add(const RouterEntry& e) {
@@ -88,6 +127,8 @@ const RouterRegistry& builtin_routers() {
                [](const RouterOptions&, core::Rng) -> std::unique_ptr<Router> {
                    return std::make_unique<LeastLoadedRouter>();
                }});
+        r.add({"kv", "Dynamo's KV-aware router: overlap_score_weight x prefill blocks + active decode blocks",
+               [](const RouterOptions& o, core::Rng rng) -> std::unique_ptr<Router> { return make_kv_router(o, rng); }});
         return r;
     }();
     return registry;

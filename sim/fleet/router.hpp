@@ -1,6 +1,7 @@
 // The router: picks the worker a request goes to from what it can see of each worker's load.
-// Built-ins: round_robin, random, least_loaded. The KV-aware router and plugin routers come later and
-// implement the same interface; the registry lists what `router.policy` accepts.
+// Built-ins: round_robin, random, least_loaded; the registry lists them. `router.policy = "plugin"` builds a
+// router from a shared library (router.plugin) through an external factory that the program installs at
+// startup (plugins/ implements it; sim never loads libraries itself).
 #pragma once
 #include <cstdint>
 #include <memory>
@@ -19,6 +20,30 @@ struct RouterOptions {
     // Which router picks workers: "round_robin", "random" or "least_loaded". Default round_robin
     // (Dynamo's frontend default without the KV router).
     std::string policy = "round_robin";
+    // policy "plugin": the router shared library (see docs/plugins.md) and its parameters, "key=value" each.
+    std::string plugin;
+    std::vector<std::string> plugin_params;
+
+    // policy "kv" (Dynamo's KV router, docs/router.md). Weight of the prefill blocks still to compute in
+    // the cost (overlap_score_weight; Dynamo default 1.0; 0 = load balancing on active blocks only). >= 0.
+    double overlap_score_weight = 1.0;
+    // Softmax temperature over normalised negated costs (router_temperature; Dynamo default 0.0 = argmin,
+    // ties at random). >= 0.
+    double temperature = 0.0;
+    // Feed the indexer with the workers' KV events (Dynamo default true); false = approximate mode
+    // (--no-kv-events): routed blocks are assumed cached for ttl_s.
+    bool use_kv_events = true;
+    // Time from an engine publishing a KV event to the router applying it, ms (transport latency; not a
+    // Dynamo setting). >= 0.
+    double kv_event_delay_ms = 0.0;
+    // Approximate mode: how long a routed block is assumed cached, s (router_ttl_secs; Dynamo default 120). > 0.
+    double ttl_s = 120.0;
+    // Router replicas (frontends), arrivals spread over them in turn. >= 1.
+    std::int32_t replicas = 1;
+    // Replicas share their state (Dynamo --router-replica-sync: active sequences; every replica receives
+    // every KV event either way). Default false.
+    bool replica_sync = false;
+
     std::vector<std::string> validate() const;
 };
 
@@ -49,5 +74,14 @@ private:
 
 // The built-in routers, registered explicitly (static self-registration is dropped from static libs).
 const RouterRegistry& builtin_routers();
+
+// Builds routers for `router.policy = "plugin"` (o.plugin is the library's path, already resolved).
+// Installed once at startup by a program that links plugins/ (dynosim_plugins); null until then.
+using ExternalRouterFactory = std::unique_ptr<Router> (*)(const RouterOptions& o, core::Rng rng);
+void set_external_router_factory(ExternalRouterFactory f);
+ExternalRouterFactory external_router_factory();
+// The router `o` names: a built-in, or "plugin" through the external factory (InputError when none is
+// installed or the policy is unknown).
+std::unique_ptr<Router> make_router(const RouterOptions& o, core::Rng rng);
 
 }  // namespace dynosim::sim::fleet

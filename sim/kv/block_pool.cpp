@@ -78,7 +78,7 @@ void BlockPool::release(BlockId b) {
     if (--m.ref == 0) policy_->on_freed(b, m.record >= 0);
 }
 
-void BlockPool::register_key(BlockId b, std::uint64_t key, Cursor& c) {
+void BlockPool::register_key(BlockId b, std::uint64_t key, Cursor& c, std::int32_t depth) {
     Meta& m = meta_[static_cast<std::size_t>(b)];
     if (!prefix_caching_ || m.record >= 0) return;
     const std::uint32_t sub = block_sub(key);
@@ -91,6 +91,7 @@ void BlockPool::register_key(BlockId b, std::uint64_t key, Cursor& c) {
     ++records_[static_cast<std::size_t>(c.record)].count;
     m.record = c.record;
     m.sub = sub;
+    policy_->on_cached(b, depth);
 }
 
 }  // namespace dynosim::sim::kv

@@ -52,7 +52,8 @@ public:
     // Drops one reference; at zero the block becomes free (and stays cached if it has a key).
     void release(BlockId b);
     // Registers a now-full block under its prefix key (first holder wins, as a hit needs only one).
-    void register_key(BlockId b, std::uint64_t key, Cursor& c);
+    // `depth`: the block's position in its request's prefix chain, passed to the cache policy.
+    void register_key(BlockId b, std::uint64_t key, Cursor& c, std::int32_t depth = -1);
     const BlockPoolStats& stats() const { return stats_; }
     const CachePolicy& policy() const { return *policy_; }
 

@@ -2,6 +2,8 @@
 
 #include <fmt/format.h>
 
+#include <atomic>
+
 #include "sim/core/errors.hpp"
 
 namespace dynosim::sim::kv {
@@ -47,5 +49,22 @@ std::unique_ptr<CachePolicy> make_cache_policy(std::string_view name) {
 }
 
 std::vector<std::string_view> cache_policy_names() { return {"lru"}; }
+
+namespace {
+std::atomic<ExternalCachePolicyFactory> g_external_cache_policy_factory{nullptr};
+}  // namespace
+
+void set_external_cache_policy_factory(ExternalCachePolicyFactory f) { g_external_cache_policy_factory.store(f); }
+ExternalCachePolicyFactory external_cache_policy_factory() { return g_external_cache_policy_factory.load(); }
+
+std::unique_ptr<CachePolicy> make_cache_policy(const CachePolicySpec& spec) {
+    if (spec.name != "plugin") return make_cache_policy(spec.name);
+    const ExternalCachePolicyFactory f = external_cache_policy_factory();
+    if (!f)
+        throw core::InputError(fmt::format(
+            "engine.cache_policy = plugin ({}): this program cannot load plugins (no plugin factory installed)",
+            spec.plugin));
+    return f(spec);
+}
 
 }  // namespace dynosim::sim::kv

@@ -1,9 +1,11 @@
 // Cache-eviction policy: orders the free blocks of a pool (those no running request references) and picks
 // which one to reuse when a new block is needed. A free block may still hold a cached prefix; reusing it
-// evicts that prefix. LRU (vLLM's free-block queue) is built in; later parts plug other policies in here.
+// evicts that prefix. LRU (vLLM's free-block queue) is built in; `engine.cache_policy = "plugin"` builds a
+// policy from a shared library through an external factory the program installs at startup (plugins/).
 #pragma once
 #include <cstdint>
 #include <memory>
+#include <string>
 #include <string_view>
 #include <vector>
 
@@ -21,6 +23,9 @@ public:
     virtual void on_freed(BlockId b, bool cached) = 0;
     // A free block was taken back by a prefix hit (it leaves the free set).
     virtual void on_reused(BlockId b) = 0;
+    // A block in use now holds a registered prefix key at position `depth` (0 = first block) of its
+    // request's prefix chain. Informational; the built-in LRU ignores it.
+    virtual void on_cached(BlockId /*b*/, std::int32_t /*depth*/) {}
     // Removes and returns the free block to reuse next. Precondition: size() > 0.
     virtual BlockId pop_victim() = 0;
     virtual std::int32_t size() const = 0;
@@ -48,5 +53,19 @@ private:
 // Names of built-in policies, and a factory; throws core::InputError for an unknown name.
 std::unique_ptr<CachePolicy> make_cache_policy(std::string_view name);
 std::vector<std::string_view> cache_policy_names();
+
+// What a scenario says about the policy: a built-in name, or "plugin" with a library path (resolved) and
+// "key=value" parameters.
+struct CachePolicySpec {
+    std::string name = "lru";
+    std::string plugin;
+    std::vector<std::string> plugin_params;
+};
+// Builds plugin cache policies; installed once at startup by a program that links plugins/.
+using ExternalCachePolicyFactory = std::unique_ptr<CachePolicy> (*)(const CachePolicySpec& spec);
+void set_external_cache_policy_factory(ExternalCachePolicyFactory f);
+ExternalCachePolicyFactory external_cache_policy_factory();
+// A built-in by name, or "plugin" through the external factory (InputError when none is installed).
+std::unique_ptr<CachePolicy> make_cache_policy(const CachePolicySpec& spec);
 
 }  // namespace dynosim::sim::kv

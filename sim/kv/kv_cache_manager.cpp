@@ -42,7 +42,7 @@ bool KvCacheManager::allocate(SeqKv& seq, std::span<const std::uint64_t> hashes,
              static_cast<std::int32_t>(seq.blocks.size())});
         BlockPool::Cursor rc;
         for (std::int32_t i = seq.num_registered; i < full; ++i)
-            pool_.register_key(seq.blocks[static_cast<std::size_t>(i)], hashes[static_cast<std::size_t>(i)], rc);
+            pool_.register_key(seq.blocks[static_cast<std::size_t>(i)], hashes[static_cast<std::size_t>(i)], rc, i);
         seq.num_registered = std::max(seq.num_registered, full);
     }
     return true;

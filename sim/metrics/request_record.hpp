@@ -29,6 +29,11 @@ struct RequestRecord {
     std::int32_t cached_tokens = 0;   // prefix-cache hit at first admission
     std::int32_t preemptions = 0;
     std::int32_t worker = -1;
+    // Disaggregated serving: the prefill worker (-1 = prefilled where it decoded), the KV transfer's time
+    // from its start (decode memory reserved) to its end, and the bytes moved.
+    std::int32_t prefill_worker = -1;
+    TimeNs transfer_ns = -1;
+    std::int64_t transfer_bytes = 0;
     RequestStatus status = RequestStatus::Pending;
     bool arrived = false;
 };

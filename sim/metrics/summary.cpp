@@ -101,8 +101,13 @@ Summary summarize(const Recorder& rec, const RunInfo& info, const SlaOptions& sl
     s.queue = summarize_ms(std::move(queue));
     std::vector<double> itl;
     itl.reserve(rec.itl_ns().size());
-    for (TimeNs g : rec.itl_ns()) itl.push_back(core::ns_to_ms(g));
+    TimeNs itl_sum_ns = 0;  // exact, so the mean does not depend on the order workers recorded gaps in
+    for (TimeNs g : rec.itl_ns()) {
+        itl.push_back(core::ns_to_ms(g));
+        itl_sum_ns += g;
+    }
     s.itl = summarize_ms(std::move(itl));
+    if (s.itl.count > 0) s.itl.mean = core::ns_to_ms(itl_sum_ns) / static_cast<double>(s.itl.count);
 
     const auto& c = rec.counters();
     s.preemptions = c.preemptions;

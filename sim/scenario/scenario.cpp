@@ -2,14 +2,18 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdlib>
 #include <fstream>
 
 #include "sim/core/simulation.hpp"
+#include "sim/engine/sglang_engine.hpp"
+#include "sim/engine/trtllm_engine.hpp"
 #include "sim/engine/vllm_engine.hpp"
 #include "sim/engine/worker.hpp"
 #include "sim/fleet/fleet.hpp"
+#include "sim/fleet/kv_router.hpp"
 #include "sim/hw/gpu.hpp"
 #include "sim/hw/memory.hpp"
 #include "sim/hw/model.hpp"
@@ -65,6 +69,10 @@ std::vector<std::string> Opts::validate(const SourceMap& where) const {
     require(sla.ttft_ms >= 0, "sla.ttft_ms", sla.ttft_ms, "must be >= 0 (0 disables the bound)");
     require(sla.tpot_ms >= 0, "sla.tpot_ms", sla.tpot_ms, "must be >= 0 (0 disables the bound)");
     add(router.validate());
+    if (router.policy == "kv" && router.use_kv_events && engine.backend == "sglang")
+        raw.push_back("router.use_kv_events = true: the sglang backend publishes no KV events in dynosim (its radix "
+                      "cache does not name evicted nodes); set router.use_kv_events = false (approximate mode) or use "
+                      "engine.backend = vllm / trtllm");
     add(engine.validate());
     timing::RooflineOptions t = timing;
     t.tp = hardware.tp;
@@ -135,8 +143,40 @@ engine::EngineOptions resolve_engine(engine::EngineOptions e, const hw::GpuSpec&
     if (e.max_num_batched_tokens == 0) e.max_num_batched_tokens = big ? 8192 : 2048;
     if (e.max_num_seqs == 0) e.max_num_seqs = big ? 1024 : 256;
     if (e.max_model_len == 0) e.max_model_len = m.max_position_embeddings > 0 ? m.max_position_embeddings : 131072;
+    // Without chunked prefill a prompt must fit one step; vLLM refuses such a config at start-up rather than
+    // leave long prompts waiting forever.
+    if (e.backend == "vllm" && !e.enable_chunked_prefill && e.max_num_batched_tokens < e.max_model_len)
+        throw core::InputError(fmt::format(
+            "engine.max_num_batched_tokens = {}: must be >= engine.max_model_len = {} when "
+            "engine.enable_chunked_prefill = false (every prompt must fit one step); raise it or lower "
+            "engine.max_model_len",
+            e.max_num_batched_tokens, e.max_model_len));
+    // SGLang's chunked_prefill_size by GPU memory (server_args.py _handle_gpu_memory_settings).
+    if (e.sglang.chunked_prefill_size == 0) {
+        const double gib = gpu.hbm_bytes / double(1ull << 30);
+        e.sglang.chunked_prefill_size = gib < 35 ? 2048 : gib < 60 ? 4096 : gib < 160 ? 8192 : 16384;
+    }
     return e;
 }
+
+// SGLang's max_running_requests from the KV pool (model_runner.py): min(pool / 2, req_to_token_pool size),
+// the latter clamp(pool / context_len x 512, 2048, 4096).
+std::int32_t sglang_max_running(std::int64_t pool_tokens, std::int32_t context_len) {
+    const std::int64_t reqs = std::clamp<std::int64_t>(pool_tokens * 512 / context_len, 2048, 4096);
+    return static_cast<std::int32_t>(std::max<std::int64_t>(1, std::min(pool_tokens / 2, reqs)));
+}
+
+// Coalescing horizon of every worker: the fleet's next arrival, and just past the end of the run.
+struct ArrivalHorizon final : engine::InputHorizon {
+    const fleet::Fleet* fleet = nullptr;
+    const workload::Workload* wl = nullptr;
+    core::TimeNs until = core::kTimeMax;
+    core::TimeNs next_input_ns() const override {
+        const std::size_t i = fleet->arrivals_so_far();
+        const core::TimeNs next = i < wl->requests.size() ? wl->requests[i].arrival_ns : core::kTimeMax;
+        return std::min(next, until == core::kTimeMax ? core::kTimeMax : until + 1);
+    }
+};
 
 }  // namespace
 
@@ -148,7 +188,10 @@ Result run_scenario(const ScenarioOptions& o, const ProgressFn& progress) {
         model_ref = resolve_path(model_ref, o.base_dir).string();
     const hw::ModelSpec model = hw::resolve_model(model_ref);
     const hw::GpuSpec& gpu = hw::find_gpu(o.hardware.gpu);
-    const engine::EngineOptions eng = resolve_engine(o.engine, gpu, model);
+    engine::EngineOptions eng = resolve_engine(o.engine, gpu, model);
+    if (!eng.cache_policy_plugin.empty())
+        eng.cache_policy_plugin = resolve_path(eng.cache_policy_plugin, o.base_dir).string();
+    const std::int32_t kv_block = eng.backend == "trtllm" ? eng.trtllm.tokens_per_block : eng.block_size;
 
     timing::RooflineOptions topts = o.timing;
     topts.tp = o.hardware.tp;
@@ -161,7 +204,7 @@ Result run_scenario(const ScenarioOptions& o, const ProgressFn& progress) {
         mi.gpu_memory_utilization = eng.gpu_memory_utilization;
         mi.weight_dtype_bytes = o.timing.weight_dtype == "fp8" ? 1 : 2;
         mi.kv_dtype_bytes = o.timing.kv_dtype == "fp8" ? 1 : 2;
-        mi.block_size = eng.block_size;
+        mi.block_size = kv_block;
         mi.max_num_batched_tokens = eng.max_num_batched_tokens;
         blocks = hw::plan_memory(model, gpu, mi).num_blocks + 1;  // + vLLM's null block
     }
@@ -177,16 +220,36 @@ Result run_scenario(const ScenarioOptions& o, const ProgressFn& progress) {
     res.recorder = std::make_unique<metrics::Recorder>(*res.workload);
 
     core::Simulation sim(static_cast<std::uint64_t>(o.sim.seed));
+    const std::int64_t pool_tokens = (blocks - 1) * kv_block;  // SGLang counts its pool in tokens
+    if (eng.sglang.max_running_requests == 0)
+        eng.sglang.max_running_requests = sglang_max_running(pool_tokens, eng.max_model_len);
     std::vector<std::unique_ptr<engine::Worker>> workers;
     for (std::int32_t i = 0; i < o.fleet.workers; ++i) {
-        auto eng_impl = std::make_unique<engine::VllmEngine>(eng, static_cast<std::int32_t>(blocks), i,
-                                                             *res.workload, *res.recorder);
+        std::unique_ptr<engine::Engine> eng_impl;
+        if (eng.backend == "sglang")
+            eng_impl = std::make_unique<engine::SglangEngine>(eng, pool_tokens, i, *res.workload, *res.recorder,
+                                                              sim.rng().fork(0x73676c616e67ULL + static_cast<std::uint64_t>(i)).next_u64());
+        else if (eng.backend == "trtllm")
+            eng_impl = std::make_unique<engine::TrtllmEngine>(eng, static_cast<std::int32_t>(blocks - 1), i,
+                                                              *res.workload, *res.recorder);
+        else
+            eng_impl = std::make_unique<engine::VllmEngine>(eng, static_cast<std::int32_t>(blocks), i,
+                                                            *res.workload, *res.recorder);
         workers.push_back(std::make_unique<engine::Worker>(i, std::move(eng_impl), timing_model, *res.recorder));
     }
-    auto router = fleet::builtin_routers().make(o.router, sim.rng().fork(0x726f75746572ULL));
-    fleet::Fleet fleet(*res.workload, *res.recorder, std::move(router), std::move(workers));
+    fleet::RouterOptions ropts = o.router;
+    if (!ropts.plugin.empty()) ropts.plugin = resolve_path(ropts.plugin, o.base_dir).string();
+    auto routers = fleet::make_routers(ropts, sim.rng().fork(0x726f75746572ULL), *res.workload, kv_block,
+                                       o.fleet.workers);
+    fleet::Fleet fleet(*res.workload, *res.recorder, std::move(routers), std::move(workers));
     fleet.attach(sim);
     const core::TimeNs until = o.sim.max_time_s > 0 ? core::seconds_to_ns(o.sim.max_time_s) : core::kTimeMax;
+    ArrivalHorizon horizon;
+    horizon.fleet = &fleet;
+    horizon.wl = res.workload.get();
+    horizon.until = until;
+    if (eng.coalesce_steps)
+        for (const auto& w : fleet.workers()) w->set_input_horizon(&horizon);
     if (!progress) {
         sim.run(until);
     } else {
@@ -200,10 +263,7 @@ Result run_scenario(const ScenarioOptions& o, const ProgressFn& progress) {
         }
     }
 
-    for (const auto& w : fleet.workers()) {
-        auto* v = dynamic_cast<engine::VllmEngine*>(&w->engine());
-        if (v) res.recorder->counters().evictions += v->kv().pool().stats().evictions;
-    }
+    for (const auto& w : fleet.workers()) res.recorder->counters().evictions += w->engine().evictions();
     metrics::RunInfo info;
     info.num_workers = o.fleet.workers;
     info.gpus_per_worker = o.hardware.tp;

@@ -21,10 +21,37 @@ void add_scenario_bindings(std::vector<Binding<Opts>>& b) {
     b.push_back(bind_key<Opts, std::int32_t>("fleet.workers", [](Opts& o) -> auto& { return o.fleet.workers; },
         "identical workers (engine instances) behind the router (>= 1)"));
     b.push_back(bind_key<Opts, std::string>("router.policy", [](Opts& o) -> auto& { return o.router.policy; },
-        "how the router picks a worker: round_robin, random (seeded), least_loaded (fewest running + waiting)"));
+        "how the router picks a worker: round_robin, random (seeded), least_loaded (fewest running + waiting), "
+        "kv (Dynamo's KV-aware router: router.overlap_score_weight, router.temperature, ...), plugin (a shared library, router.plugin; docs/plugins.md)"));
+    b.push_back(bind_key<Opts, std::string>("router.plugin", [](Opts& o) -> auto& { return o.router.plugin; },
+        "router.policy = plugin: path of the router's shared library (.so), relative to the config file"));
+    b.push_back(bind_key<Opts, std::vector<std::string>>("router.plugin_params", [](Opts& o) -> auto& { return o.router.plugin_params; },
+        "router.policy = plugin: parameters handed to the plugin, \"key=value\" each (e.g. [\"cap=4\"])"));
+    // Dynamo's KV router (lib/kv-router/src/scheduling/config.rs defaults; docs/router.md).
+    b.push_back(bind_key<Opts, double>("router.overlap_score_weight", [](Opts& o) -> auto& { return o.router.overlap_score_weight; },
+        "router.policy = kv: weight of the prefill blocks still to compute in cost = weight x prefill blocks + "
+        "active decode blocks (>= 0; Dynamo default 1.0; 0 = balance active blocks only)"));
+    b.push_back(bind_key<Opts, double>("router.temperature", [](Opts& o) -> auto& { return o.router.temperature; },
+        "router.policy = kv: softmax temperature over normalised negated costs (>= 0; Dynamo default 0 = lowest "
+        "cost, ties at random)"));
+    b.push_back(bind_key<Opts, bool>("router.use_kv_events", [](Opts& o) -> auto& { return o.router.use_kv_events; },
+        "router.policy = kv: feed the indexer with the workers' KV events (stored/removed blocks); false = "
+        "approximate mode (routed blocks assumed cached for router.ttl_s; Dynamo --no-kv-events)"));
+    b.push_back(bind_key<Opts, double>("router.kv_event_delay_ms", [](Opts& o) -> auto& { return o.router.kv_event_delay_ms; },
+        "router.policy = kv: ms from a worker publishing a KV event to the router applying it (>= 0); the "
+        "router's view of the caches is that old"));
+    b.push_back(bind_key<Opts, double>("router.ttl_s", [](Opts& o) -> auto& { return o.router.ttl_s; },
+        "router.policy = kv, use_kv_events = false: seconds a routed block is assumed cached (> 0; Dynamo "
+        "router_ttl_secs default 120)"));
+    b.push_back(bind_key<Opts, std::int32_t>("router.replicas", [](Opts& o) -> auto& { return o.router.replicas; },
+        "router replicas (frontends); arrivals go to them in turn (>= 1)"));
+    b.push_back(bind_key<Opts, bool>("router.replica_sync", [](Opts& o) -> auto& { return o.router.replica_sync; },
+        "replicas share their state (active loads, approximate-mode indexer, round-robin position; Dynamo "
+        "--router-replica-sync); false: each replica sees only what it routed"));
 
     b.push_back(bind_key<Opts, std::string>("engine.backend", [](Opts& o) -> auto& { return o.engine.backend; },
-        "engine scheduler: vllm (vLLM V1)"));
+        "engine scheduler: vllm (vLLM V1), sglang (SGLang: radix cache, PrefillAdder, retraction), trtllm "
+        "(TensorRT-LLM in-flight batching: capacity + micro-batch schedulers); see docs/engine-*.md"));
     b.push_back(bind_key<Opts, std::int32_t>("engine.max_num_batched_tokens", [](Opts& o) -> auto& { return o.engine.max_num_batched_tokens; },
         "token budget of one forward pass (vLLM max_num_batched_tokens); 0 = vLLM's API-server default for "
         "the GPU (8192 on >= 70 GiB GPUs except A100, else 2048)"));
@@ -45,7 +72,49 @@ void add_scenario_bindings(std::vector<Binding<Opts>>& b) {
     b.push_back(bind_key<Opts, std::int64_t>("engine.num_gpu_blocks_override", [](Opts& o) -> auto& { return o.engine.num_gpu_blocks_override; },
         "KV blocks per worker instead of the memory-derived count (0 = derive)"));
     b.push_back(bind_key<Opts, std::string>("engine.cache_policy", [](Opts& o) -> auto& { return o.engine.cache_policy; },
-        "which free cached block is reused first: lru (vLLM's free-block queue)"));
+        "which free cached block is reused first: lru (vLLM's free-block queue), plugin (a shared library, "
+        "engine.cache_policy_plugin; vllm and trtllm backends; docs/plugins.md)"));
+    b.push_back(bind_key<Opts, std::string>("engine.cache_policy_plugin", [](Opts& o) -> auto& { return o.engine.cache_policy_plugin; },
+        "engine.cache_policy = plugin: path of the cache policy's shared library (.so), relative to the config file"));
+    b.push_back(bind_key<Opts, std::vector<std::string>>("engine.cache_policy_plugin_params", [](Opts& o) -> auto& { return o.engine.cache_policy_plugin_params; },
+        "engine.cache_policy = plugin: parameters handed to the plugin, \"key=value\" each"));
+    b.push_back(bind_key<Opts, bool>("engine.coalesce_steps", [](Opts& o) -> auto& { return o.engine.coalesce_steps; },
+        "simulator speed-up: run a worker's steps that end before its next possible input inside one event; "
+        "results are identical either way (false: one event per step)"));
+    // SGLang (python/sglang/srt/server_args.py, managers/schedule_policy.py).
+    b.push_back(bind_key<Opts, std::string>("engine.sglang.schedule_policy", [](Opts& o) -> auto& { return o.engine.sglang.schedule_policy; },
+        "SGLang --schedule-policy: lpm (longest cached prefix first, fcfs when > 128 wait), dfs-weight (radix "
+        "tree DFS, heaviest subtree first), fcfs (default), lof (longest max_new_tokens first), random"));
+    b.push_back(bind_key<Opts, std::int32_t>("engine.sglang.max_prefill_tokens", [](Opts& o) -> auto& { return o.engine.sglang.max_prefill_tokens; },
+        "SGLang --max-prefill-tokens: new prompt tokens one prefill batch may hold (>= 1; default 16384)"));
+    b.push_back(bind_key<Opts, std::int32_t>("engine.sglang.chunked_prefill_size", [](Opts& o) -> auto& { return o.engine.sglang.chunked_prefill_size; },
+        "SGLang --chunked-prefill-size: prompt tokens per step of the one chunked request; 0 = by GPU memory "
+        "(< 35 GiB 2048, < 60 GiB 4096, < 160 GiB 8192, else 16384), -1 = no chunking"));
+    b.push_back(bind_key<Opts, std::int32_t>("engine.sglang.max_running_requests", [](Opts& o) -> auto& { return o.engine.sglang.max_running_requests; },
+        "SGLang --max-running-requests; 0 = min(KV pool tokens / 2, clamp(pool / context_len x 512, 2048, 4096))"));
+    b.push_back(bind_key<Opts, double>("engine.sglang.schedule_conservativeness", [](Opts& o) -> auto& { return o.engine.sglang.schedule_conservativeness; },
+        "SGLang --schedule-conservativeness (> 0): initial new_token_ratio = min(0.7 x this, 1), the share of "
+        "running requests' remaining max_new_tokens kept in reserve at admission"));
+    b.push_back(bind_key<Opts, bool>("engine.sglang.enable_mixed_chunk", [](Opts& o) -> auto& { return o.engine.sglang.enable_mixed_chunk; },
+        "SGLang --enable-mixed-chunk: running requests decode inside prefill batches (default off: prefill "
+        "and decode batches alternate)"));
+    b.push_back(bind_key<Opts, std::int32_t>("engine.sglang.page_size", [](Opts& o) -> auto& { return o.engine.sglang.page_size; },
+        "SGLang --page-size: tokens per KV page, the unit of allocation (power of two <= engine.block_size; default 1)"));
+    // TensorRT-LLM (tensorrt_llm/llmapi/llm_args.py, trtllm-serve).
+    b.push_back(bind_key<Opts, std::int32_t>("engine.trtllm.max_batch_size", [](Opts& o) -> auto& { return o.engine.trtllm.max_batch_size; },
+        "TRT-LLM max_batch_size: most requests in one forward pass (>= 1; default 2048, trtllm-serve)"));
+    b.push_back(bind_key<Opts, std::int32_t>("engine.trtllm.max_num_tokens", [](Opts& o) -> auto& { return o.engine.trtllm.max_num_tokens; },
+        "TRT-LLM max_num_tokens: tokens in one forward pass, 1 per generation request plus context tokens "
+        "(>= tokens_per_block; default 8192)"));
+    b.push_back(bind_key<Opts, std::int32_t>("engine.trtllm.tokens_per_block", [](Opts& o) -> auto& { return o.engine.trtllm.tokens_per_block; },
+        "TRT-LLM KvCacheConfig.tokens_per_block: tokens per KV block and unit of block reuse (power of two "
+        "<= 256; default 32)"));
+    b.push_back(bind_key<Opts, std::string>("engine.trtllm.capacity_scheduler_policy", [](Opts& o) -> auto& { return o.engine.trtllm.capacity_scheduler_policy; },
+        "TRT-LLM capacity scheduler: GUARANTEED_NO_EVICT (default; start only when KV for prompt + max tokens "
+        "is guaranteed, never pause) or MAX_UTILIZATION (start what fits now, pause the newest started when KV runs out)"));
+    b.push_back(bind_key<Opts, bool>("engine.trtllm.enable_chunked_prefill", [](Opts& o) -> auto& { return o.engine.trtllm.enable_chunked_prefill; },
+        "TRT-LLM enable_chunked_prefill: split prompts into chunks within max_num_tokens (default off; off, "
+        "prompts longer than max_num_tokens are rejected)"));
 
     b.push_back(bind_key<Opts, std::string>("timing.weight_dtype", [](Opts& o) -> auto& { return o.timing.weight_dtype; },
         "weight precision: bf16 or fp8 (halves weight bytes, fp8 tensor peak)"));

@@ -1,0 +1,189 @@
+// Dynamo's KV-aware router (lib/kv-router; docs/architecture/kv_cache_routing.md; notes in
+// ../shared/docs/dynamo.md section (a)):
+//   - a KV indexer: which worker holds which prefix block, fed by the KV events workers publish (blocks
+//     stored / removed), seen `kv_event_delay` after publication, so the router's view can be stale; or, in
+//     approximate mode (no events), the blocks of each request the router routed, assumed cached for a TTL;
+//   - active load the router tracks itself per worker (ActiveSequences): active prefill tokens (added at
+//     routing, removed when the first token streams back) and active blocks (the de-duplicated prompt blocks
+//     of in-flight requests, released when the response ends);
+//   - the cost logit(w) = overlap_score_weight x prefill_blocks(w) + decode_blocks(w), lowest wins, ties
+//     broken uniformly at random; temperature > 0 samples a softmax over the normalised negated logits.
+// Block keys are the engine's (workload/block_hashes.hpp): chained prefix keys, so a flat (key, worker) map
+// answers "does w hold this block and, by chaining, the whole prefix before it" as Dynamo's radix tree does.
+#pragma once
+#include <cstdint>
+#include <memory>
+#include <span>
+#include <vector>
+
+#include "sim/core/ring_deque.hpp"
+#include "sim/core/rng.hpp"
+#include "sim/engine/kv_events.hpp"
+#include "sim/fleet/router.hpp"
+#include "sim/workload/request.hpp"
+
+namespace dynosim::sim::fleet {
+
+// (block key, worker) -> int64 value. Open addressing, linear probing, backward-shift deletion; grows by
+// doubling (amortised; no allocation once it has reached its peak size).
+class PairMap {
+public:
+    PairMap() { rehash(1024); }
+    std::int64_t* find(std::uint64_t key, std::int32_t worker);
+    const std::int64_t* find(std::uint64_t key, std::int32_t worker) const {
+        return const_cast<PairMap*>(this)->find(key, worker);
+    }
+    std::int64_t& upsert(std::uint64_t key, std::int32_t worker);  // inserts 0 when absent
+    bool erase(std::uint64_t key, std::int32_t worker);
+    std::size_t size() const { return size_; }
+
+private:
+    struct Slot {
+        std::uint64_t key = 0;
+        std::int32_t worker = -1;  // -1 = empty
+        std::int64_t value = 0;
+    };
+    std::size_t home(std::uint64_t key, std::int32_t worker) const;
+    void rehash(std::size_t cap);
+    std::vector<Slot> slots_;
+    std::size_t mask_ = 0;
+    std::size_t size_ = 0;
+};
+
+// The router's view of which worker caches which block.
+class KvIndexer {
+public:
+    // approx: no events; record_route() inserts blocks that expire `ttl_ns` later.
+    KvIndexer(std::int32_t workers, core::TimeNs event_delay_ns, bool approx, core::TimeNs ttl_ns);
+    // A KV event published by `worker` at `t`; applied once t + delay <= the query time.
+    void publish(std::int32_t worker, std::uint64_t key, bool stored, core::TimeNs t);
+    // Applies every event seen by `now` and drops approximate entries expired by then.
+    void advance(core::TimeNs now);
+    // Approximate mode: `worker` is assumed to cache `keys` until now + ttl (refreshing earlier entries).
+    void record_route(std::int32_t worker, std::span<const std::uint64_t> keys, core::TimeNs now);
+    // Per worker, the number of leading `keys` it holds (consecutive from the first), into `out`.
+    void overlaps(std::span<const std::uint64_t> keys, std::span<std::int32_t> out) const;
+    bool holds(std::int32_t worker, std::uint64_t key) const { return map_.find(key, worker) != nullptr; }
+    std::size_t entries() const { return map_.size(); }
+    bool approximate() const { return approx_; }
+
+private:
+    struct Ev {
+        core::TimeNs t;
+        std::uint64_t key;
+        bool stored;
+    };
+    struct Expiry {
+        core::TimeNs at;
+        std::uint64_t key;
+        std::int32_t worker;
+    };
+    std::int32_t workers_;
+    core::TimeNs delay_;
+    bool approx_;
+    core::TimeNs ttl_;
+    PairMap map_;  // event mode: presence; approximate mode: expiry time
+    std::vector<core::RingDeque<Ev>> queues_;  // per worker, in publication order
+    core::RingDeque<Expiry> expiries_;         // approximate mode, in expiry order (TTL is constant)
+};
+
+// Per-worker load as the router predicts it (Dynamo's ActiveSequences with router_track_output_blocks off).
+class ActiveLoads {
+public:
+    ActiveLoads(std::int32_t workers, std::size_t requests);
+    // Blocks `keys` (+ `extra` unkeyed blocks) of a request would add on `worker`: those not already held
+    // by another in-flight request there.
+    std::int64_t new_blocks(std::int32_t worker, std::span<const std::uint64_t> keys, std::int32_t extra) const;
+    void add(std::uint64_t request, std::int32_t worker, std::span<const std::uint64_t> keys, std::int32_t extra,
+             std::int64_t prefill_tokens);
+    void prefill_completed(std::uint64_t request);  // first token streamed: its prefill tokens leave
+    void free(std::uint64_t request, std::span<const std::uint64_t> keys);  // response ended: blocks leave
+    bool tracked(std::uint64_t request) const { return reqs_[request].worker >= 0; }
+    std::int64_t prefill_tokens(std::int32_t w) const { return prefill_[static_cast<std::size_t>(w)]; }
+    std::int64_t blocks(std::int32_t w) const { return blocks_[static_cast<std::size_t>(w)]; }
+
+private:
+    struct Req {
+        std::int32_t worker = -1;
+        std::int32_t extra = 0;
+        std::int64_t prefill_tokens = 0;  // still counted as active prefill (0 once completed)
+    };
+    std::vector<std::int64_t> prefill_, blocks_;
+    std::vector<Req> reqs_;
+    PairMap refs_;  // (key, worker) -> in-flight requests holding it
+};
+
+// Dynamo's cost over candidate workers and the pick (argmin with random ties, or softmax sampling).
+// logits in, index out. Exposed for tests.
+std::size_t select_worker(std::span<const double> logits, double temperature, core::Rng& rng);
+
+class KvRouter final : public Router, public engine::EngineEventSink {
+public:
+    KvRouter(const RouterOptions& o, core::Rng rng);
+
+    // Wires the router to its pool: the workload (keys are computed from its requests), the engines' KV
+    // block size, the pool's size, and the global index of its first worker (events carry global indices).
+    void bind(const workload::Workload& wl, std::int32_t block_size, std::int32_t workers,
+              std::int32_t first_worker = 0);
+    // Router: picks at the request's arrival time.
+    std::size_t choose(const workload::Request& r, std::span<const engine::WorkerLoad> loads) override {
+        return choose_at(r, r.arrival_ns, loads.size());
+    }
+    // Picks a worker (pool-local index) for `r` at `now`, and books it there.
+    std::size_t choose_at(const workload::Request& r, core::TimeNs now, std::size_t workers);
+    // The last choice's predicted overlap on the chosen worker, in blocks.
+    std::int32_t last_overlap_blocks() const { return last_overlap_; }
+    // The request never ran (rejected by the engine): its booking is dropped.
+    void on_rejected(std::uint64_t request);
+    // Prefill-pool router in a disaggregated fleet: the prefill is done; the request leaves this pool.
+    void on_left_pool(std::uint64_t request);
+
+    // engine::EngineEventSink (worker indices global).
+    void kv_stored(std::int32_t worker, std::uint64_t key, core::TimeNs now) override;
+    void kv_removed(std::int32_t worker, std::uint64_t key, core::TimeNs now) override;
+    void first_token(std::int32_t worker, std::uint64_t request, core::TimeNs now) override;
+    void finished(std::int32_t worker, std::uint64_t request, core::TimeNs now) override;
+
+    const KvIndexer& indexer(std::size_t replica = 0) const;
+    const ActiveLoads& loads(std::size_t replica = 0) const { return *states_[state_of(replica)].loads; }
+    std::size_t replicas() const { return static_cast<std::size_t>(opts_.replicas); }
+    const RouterOptions& options() const { return opts_; }
+    std::int32_t block_size() const { return block_size_; }
+
+private:
+    struct State {
+        std::unique_ptr<ActiveLoads> loads;
+        std::unique_ptr<KvIndexer> approx;  // approximate mode only
+    };
+    std::size_t state_of(std::size_t replica) const { return opts_.replica_sync ? 0 : replica; }
+    KvIndexer& indexer_mut(std::size_t state);
+    void keys_of(const workload::Request& r);
+    std::int32_t extra_blocks(const workload::Request& r) const;
+
+    RouterOptions opts_;
+    core::Rng rng_;
+    const workload::Workload* wl_ = nullptr;
+    std::int32_t block_size_ = 16;
+    std::int32_t group_blocks_ = 32;
+    std::int32_t workers_ = 0;
+    std::int32_t first_worker_ = 0;
+    std::unique_ptr<KvIndexer> events_;  // event mode: every replica receives every event (one shared view)
+    std::vector<State> states_;
+    std::vector<std::int32_t> replica_of_;  // per request: the replica that routed it (-1 = none)
+    std::size_t next_replica_ = 0;
+    // Scratch, reused.
+    std::vector<std::uint64_t> keys_;
+    std::vector<std::int32_t> overlap_;
+    std::vector<double> logits_;
+    std::int32_t last_overlap_ = 0;
+};
+
+std::unique_ptr<Router> make_kv_router(const RouterOptions& o, core::Rng rng);
+
+// The routers of an aggregated fleet: one per replica for stateful built-ins without shared state (each
+// frontend replica keeps its own counter or RNG), a single one otherwise; a KV router handles its replicas
+// itself. KV routers are bound to the workload and pool.
+std::vector<std::unique_ptr<Router>> make_routers(const RouterOptions& o, core::Rng rng, const workload::Workload& wl,
+                                                  std::int32_t block_size, std::int32_t workers);
+
+}  // namespace dynosim::sim::fleet
