@@ -47,6 +47,7 @@ int run(const RunArgs& a) {
     const sc::Result r = sc::run_scenario(opts, progress);
     if (drew) std::fputc('\n', stderr);
     if (!a.out_dir.empty()) sc::write_outputs(r, opts, a.out_dir);
+    for (const auto& note : r.stats.timing_notes) spdlog::debug("timing: {}", note);
     if (r.workload->skipped_lines > 0)
         spdlog::warn("skipped {} malformed trace lines (--skip-bad-lines)", r.workload->skipped_lines);
     if (!a.quiet) {

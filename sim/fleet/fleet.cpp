@@ -27,15 +27,21 @@ void Fleet::attach(core::Simulation& sim) {
 }
 
 void Fleet::on_event(const core::Event& ev, core::Simulation& sim) {
-    const std::uint64_t idx = ev.payload;
-    const workload::Request& r = wl_.requests[idx];
-    rec_.at(idx).arrived = true;
-    for (std::size_t i = 0; i < workers_.size(); ++i) loads_[i] = workers_[i]->load();
-    const std::size_t w = routers_[idx % routers_.size()]->choose(r, loads_);
-    // A rejection is recorded by the engine; the KV router drops its booking.
-    if (!workers_[w]->submit(idx, sim) && kv_) kv_->on_rejected(idx);
+    // Every request arriving at this instant is routed in this one event, so an idle worker's step (a
+    // Timer queued at the same instant) sees them all, as vLLM's engine loop drains its input queue first.
+    std::uint64_t idx = ev.payload;
+    const core::TimeNs now = wl_.requests[idx].arrival_ns;
+    do {
+        const workload::Request& r = wl_.requests[idx];
+        rec_.at(idx).arrived = true;
+        for (std::size_t i = 0; i < workers_.size(); ++i) loads_[i] = workers_[i]->load();
+        const std::size_t w = routers_[idx % routers_.size()]->choose(r, loads_);
+        next_arrival_ = idx + 1;
+        // A rejection is recorded by the engine; the KV router drops its booking.
+        if (!workers_[w]->submit(idx, sim) && kv_) kv_->on_rejected(idx);
+        ++idx;
+    } while (idx < wl_.requests.size() && wl_.requests[idx].arrival_ns == now);
 
-    next_arrival_ = idx + 1;
     if (next_arrival_ < wl_.requests.size())
         sim.schedule_at(wl_.requests[next_arrival_].arrival_ns, id_, core::EventKind::Arrival, next_arrival_);
 }

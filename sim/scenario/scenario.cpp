@@ -57,6 +57,15 @@ std::string describe_config(bool markdown) {
     return out;
 }
 
+namespace {
+// "timing.x = v: rule" from a model's own validate() -> "timing.roofline.x = v: rule"; the shared dtype keys
+// keep their names.
+std::string prefix_key(const std::string& m, const std::string& from, const std::string& to) {
+    if (!m.starts_with(from) || m.starts_with(from + "weight_dtype") || m.starts_with(from + "kv_dtype")) return m;
+    return to + m.substr(from.size());
+}
+}  // namespace
+
 std::vector<std::string> Opts::validate(const SourceMap& where) const {
     std::vector<std::string> raw;
     auto add = [&](std::vector<std::string> v) { raw.insert(raw.end(), v.begin(), v.end()); };
@@ -74,9 +83,25 @@ std::vector<std::string> Opts::validate(const SourceMap& where) const {
                       "cache does not name evicted nodes); set router.use_kv_events = false (approximate mode) or use "
                       "engine.backend = vllm / trtllm");
     add(engine.validate());
-    timing::RooflineOptions t = timing;
-    t.tp = hardware.tp;
-    add(t.validate());
+    require(timing.kind == "table" || timing.kind == "roofline", "timing.kind", timing.kind,
+            "must be \"table\" or \"roofline\"");
+    require(timing.weight_dtype == "bf16" || timing.weight_dtype == "fp8", "timing.weight_dtype", timing.weight_dtype,
+            "must be \"bf16\" or \"fp8\"");
+    require(timing.kv_dtype == "bf16" || timing.kv_dtype == "fp8", "timing.kv_dtype", timing.kv_dtype,
+            "must be \"bf16\" or \"fp8\"");
+    {
+        timing::RooflineOptions r = timing.roofline;
+        r.tp = hardware.tp;
+        r.weight_dtype = timing.weight_dtype;
+        r.kv_dtype = timing.kv_dtype;
+        for (auto& m : r.validate()) raw.push_back(prefix_key(m, "timing.", "timing.roofline."));
+        timing::TableTimingOptions t = timing.table;
+        t.tp = hardware.tp;
+        t.weight_dtype = timing.weight_dtype;
+        t.kv_dtype = timing.kv_dtype;
+        if (t.data_dir.starts_with("data:")) t.data_dir = ".";  // resolved at run time; any folder validates
+        for (auto& m : t.validate()) raw.push_back(prefix_key(m, "timing.", "timing.table."));
+    }
     add(workload.validate());
     // Prefix each message with where its key was set ("file:line: key = value: rule").
     std::vector<std::string> out;
@@ -106,8 +131,12 @@ ScenarioOptions load_scenario(const std::filesystem::path& path, const std::vect
 std::filesystem::path find_data_dir(const std::filesystem::path& start) {
     if (const char* env = std::getenv("DYNOSIM_DATA"); env && *env) return env;
     std::error_code ec;
-    for (const auto& origin : {start, std::filesystem::current_path(ec)}) {
+    // From the config's folder, the working folder, and the running program (build/cli/dynosim sits in the
+    // repository, beside which shared/data lives).
+    const auto exe = std::filesystem::read_symlink("/proc/self/exe", ec).parent_path();
+    for (const auto& origin : {start, std::filesystem::current_path(ec), exe}) {
         auto dir = std::filesystem::absolute(origin, ec);
+        if (origin.empty()) continue;
         for (int depth = 0; depth < 8 && !dir.empty(); ++depth) {
             if (std::filesystem::is_directory(dir / "shared" / "data", ec)) return dir / "shared" / "data";
             if (std::filesystem::is_directory(dir / ".." / "shared" / "data", ec))
@@ -193,9 +222,20 @@ Result run_scenario(const ScenarioOptions& o, const ProgressFn& progress) {
         eng.cache_policy_plugin = resolve_path(eng.cache_policy_plugin, o.base_dir).string();
     const std::int32_t kv_block = eng.backend == "trtllm" ? eng.trtllm.tokens_per_block : eng.block_size;
 
-    timing::RooflineOptions topts = o.timing;
+    timing::RooflineOptions roof = o.timing.roofline;
+    roof.tp = o.hardware.tp;
+    roof.weight_dtype = o.timing.weight_dtype;
+    roof.kv_dtype = o.timing.kv_dtype;
+    timing::TableTimingOptions topts = o.timing.table;
     topts.tp = o.hardware.tp;
-    auto timing_model = std::make_shared<timing::RooflineModel>(model, gpu, topts);
+    topts.weight_dtype = o.timing.weight_dtype;
+    topts.kv_dtype = o.timing.kv_dtype;
+    topts.backend = eng.backend;  // each engine is priced with its own framework's kernel tables
+    if (o.timing.kind == "table") topts.data_dir = resolve_path(topts.data_dir, o.base_dir).string();
+    std::vector<std::string> timing_notes;
+    std::shared_ptr<timing::TimingModel> timing_model =
+        timing::make_timing_model(o.timing.kind, model, gpu, topts, roof, &timing_notes);
+    res.stats.timing_notes = std::move(timing_notes);
 
     std::int64_t blocks = eng.num_gpu_blocks_override;
     if (blocks == 0) {

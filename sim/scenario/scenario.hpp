@@ -15,6 +15,7 @@
 #include "sim/metrics/summary.hpp"
 #include "sim/scenario/config.hpp"
 #include "sim/timing/roofline.hpp"
+#include "sim/timing/table_model.hpp"
 #include "sim/workload/workload_options.hpp"
 
 namespace dynosim::sim::scenario {
@@ -38,6 +39,22 @@ struct FleetOptions {
     std::int32_t workers = 1;
 };
 
+struct TimingSection {
+    // Which model prices each engine step: "table" (per-op latencies interpolated from measured
+    // AIConfigurator tables, docs/timing.md) or "roofline" (datasheet peaks x efficiencies). Default table.
+    std::string kind = "table";
+    // Weight and KV-cache element types ("bf16" or "fp8"): they set both the step time and the KV capacity.
+    std::string weight_dtype = "bf16";
+    std::string kv_dtype = "bf16";
+    timing::RooflineOptions roofline;
+    // data_dir "data:" = the shared data folder ($DYNOSIM_DATA or ../shared/data beside the repository).
+    timing::TableTimingOptions table = [] {
+        timing::TableTimingOptions t;
+        t.data_dir = "data:";
+        return t;
+    }();
+};
+
 struct SimOptions {
     // Seed of every random choice (generators, sampling, random router). Same config + seed: same output.
     std::int64_t seed = 0;
@@ -52,7 +69,7 @@ struct ScenarioOptions {
     FleetOptions fleet;
     fleet::RouterOptions router;
     engine::EngineOptions engine;
-    timing::RooflineOptions timing;
+    TimingSection timing;
     workload::WorkloadOptions workload{.kind = "generator"};  // defaults run without any data file
     metrics::SlaOptions sla;
     SimOptions sim;
@@ -87,6 +104,7 @@ struct RunStats {
     std::int64_t kv_blocks_per_worker = 0;
     std::int32_t max_num_batched_tokens = 0;
     std::int32_t max_num_seqs = 0;
+    std::vector<std::string> timing_notes;  // what the timing model decided (tables used, fallbacks)
 };
 
 struct Result {

@@ -116,25 +116,49 @@ void add_scenario_bindings(std::vector<Binding<Opts>>& b) {
         "TRT-LLM enable_chunked_prefill: split prompts into chunks within max_num_tokens (default off; off, "
         "prompts longer than max_num_tokens are rejected)"));
 
+    b.push_back(bind_key<Opts, std::string>("timing.kind", [](Opts& o) -> auto& { return o.timing.kind; },
+        "step-time model: table (measured per-op kernel tables, interpolated; docs/timing.md) or roofline"));
     b.push_back(bind_key<Opts, std::string>("timing.weight_dtype", [](Opts& o) -> auto& { return o.timing.weight_dtype; },
-        "weight precision: bf16 or fp8 (halves weight bytes, fp8 tensor peak)"));
+        "weight precision: bf16 or fp8 (halves weight bytes, fp8 GEMMs)"));
     b.push_back(bind_key<Opts, std::string>("timing.kv_dtype", [](Opts& o) -> auto& { return o.timing.kv_dtype; },
         "KV cache precision: bf16 or fp8 (doubles KV capacity, halves KV reads)"));
-    b.push_back(bind_key<Opts, double>("timing.compute_efficiency", [](Opts& o) -> auto& { return o.timing.compute_efficiency; },
+    b.push_back(bind_key<Opts, std::string>("timing.table.data_dir", [](Opts& o) -> auto& { return o.timing.table.data_dir; },
+        "folder holding gpu/aiconfigurator_csv/ ('data:' = the shared data folder)"));
+    b.push_back(bind_key<Opts, std::string>("timing.table.table_version", [](Opts& o) -> auto& { return o.timing.table.table_version; },
+        "kernel-table version folder of the engine's framework (\"\" = newest present)"));
+    b.push_back(bind_key<Opts, std::string>("timing.table.moe_distribution", [](Opts& o) -> auto& { return o.timing.table.moe_distribution; },
+        "expert-load distribution of the MoE tables: balanced, power_law_1.01 or power_law_1.2"));
+    b.push_back(bind_key<Opts, std::int32_t>("timing.table.cuda_graph_max_tokens", [](Opts& o) -> auto& { return o.timing.table.cuda_graph_max_tokens; },
+        "steps with at most this many tokens replay CUDA graphs (graph-mode all-reduce rows)"));
+    b.push_back(bind_key<Opts, double>("timing.table.custom_allreduce_max_mib", [](Opts& o) -> auto& { return o.timing.table.custom_allreduce_max_mib; },
+        "all-reduces up to this size (MiB) use the framework's custom all-reduce, larger ones NCCL"));
+    b.push_back(bind_key<Opts, double>("timing.table.step_overhead_us", [](Opts& o) -> auto& { return o.timing.table.step_overhead_us; },
+        "fixed CPU cost of one engine step, microseconds (fitted on measured vLLM ITL)"));
+    b.push_back(bind_key<Opts, double>("timing.table.per_seq_overhead_us", [](Opts& o) -> auto& { return o.timing.table.per_seq_overhead_us; },
+        "CPU cost per sequence in a step, microseconds (fitted with step_overhead_us)"));
+    b.push_back(bind_key<Opts, double>("timing.table.per_prefill_token_overhead_ns", [](Opts& o) -> auto& { return o.timing.table.per_prefill_token_overhead_ns; },
+        "CPU cost per prefill token, nanoseconds"));
+    b.push_back(bind_key<Opts, std::int32_t>("timing.table.cache_key_bits", [](Opts& o) -> auto& { return o.timing.table.cache_key_bits; },
+        "significant bits kept of summed context lengths in the step-time cache key (0 = exact)"));
+    b.push_back(bind_key<Opts, std::int32_t>("timing.table.cache_entries", [](Opts& o) -> auto& { return o.timing.table.cache_entries; },
+        "entries of the step-time cache (power of two; 0 = no cache)"));
+    b.push_back(bind_key<Opts, std::string>("timing.table.calibration_file", [](Opts& o) -> auto& { return o.timing.table.calibration_file; },
+        "calibration file from `dynosim calib fit` overriding the three overheads (\"\" = none)"));
+    b.push_back(bind_key<Opts, double>("timing.roofline.compute_efficiency", [](Opts& o) -> auto& { return o.timing.roofline.compute_efficiency; },
         "fraction of peak tensor FLOP/s reached by GEMMs, (0, 1]"));
-    b.push_back(bind_key<Opts, double>("timing.attention_efficiency", [](Opts& o) -> auto& { return o.timing.attention_efficiency; },
+    b.push_back(bind_key<Opts, double>("timing.roofline.attention_efficiency", [](Opts& o) -> auto& { return o.timing.roofline.attention_efficiency; },
         "fraction of peak tensor FLOP/s reached by attention kernels, (0, 1]"));
-    b.push_back(bind_key<Opts, double>("timing.memory_efficiency", [](Opts& o) -> auto& { return o.timing.memory_efficiency; },
+    b.push_back(bind_key<Opts, double>("timing.roofline.memory_efficiency", [](Opts& o) -> auto& { return o.timing.roofline.memory_efficiency; },
         "fraction of peak HBM bandwidth reached by memory-bound kernels, (0, 1]"));
-    b.push_back(bind_key<Opts, double>("timing.comm_efficiency", [](Opts& o) -> auto& { return o.timing.comm_efficiency; },
+    b.push_back(bind_key<Opts, double>("timing.roofline.comm_efficiency", [](Opts& o) -> auto& { return o.timing.roofline.comm_efficiency; },
         "fraction of NVLink (or PCIe) bandwidth reached by TP all-reduce, (0, 1]"));
-    b.push_back(bind_key<Opts, double>("timing.allreduce_latency_us", [](Opts& o) -> auto& { return o.timing.allreduce_latency_us; },
+    b.push_back(bind_key<Opts, double>("timing.roofline.allreduce_latency_us", [](Opts& o) -> auto& { return o.timing.roofline.allreduce_latency_us; },
         "fixed latency of one all-reduce, microseconds"));
-    b.push_back(bind_key<Opts, double>("timing.step_overhead_us", [](Opts& o) -> auto& { return o.timing.step_overhead_us; },
+    b.push_back(bind_key<Opts, double>("timing.roofline.step_overhead_us", [](Opts& o) -> auto& { return o.timing.roofline.step_overhead_us; },
         "fixed CPU cost of one engine step (scheduling, launch, output processing), microseconds"));
-    b.push_back(bind_key<Opts, double>("timing.per_seq_overhead_us", [](Opts& o) -> auto& { return o.timing.per_seq_overhead_us; },
+    b.push_back(bind_key<Opts, double>("timing.roofline.per_seq_overhead_us", [](Opts& o) -> auto& { return o.timing.roofline.per_seq_overhead_us; },
         "CPU cost per sequence in a step (sampling, bookkeeping), microseconds"));
-    b.push_back(bind_key<Opts, double>("timing.per_prefill_token_overhead_ns", [](Opts& o) -> auto& { return o.timing.per_prefill_token_overhead_ns; },
+    b.push_back(bind_key<Opts, double>("timing.roofline.per_prefill_token_overhead_ns", [](Opts& o) -> auto& { return o.timing.roofline.per_prefill_token_overhead_ns; },
         "CPU cost per prefill token (input preparation, block hashing), nanoseconds"));
 
     add_workload_bindings(b);

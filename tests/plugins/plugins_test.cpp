@@ -209,15 +209,25 @@ TEST_CASE("policy plugins serve every request, repeat for a seed, and prefix aff
         CHECK(a.summary.ttft.p90 == b.summary.ttft.p90);
     }
     for (const char* p : {DS_POLICY_LFU, DS_POLICY_SLRU}) CHECK(run(kTraceSlice, cache(p)).summary.conserved);
-    // With the memory-derived KV pool on 4 workers, keeping a leading prefix on one worker finds more of it
-    // cached than spreading by load alone (10.8% vs 3.8% of prompt tokens when this was written).
-    const std::vector<std::string> big = {"fleet.workers=4", "engine.num_gpu_blocks_override=0"};
-    auto with = [&](std::vector<std::string> s) {
-        s.insert(s.end(), big.begin(), big.end());
-        return s;
-    };
-    const auto ll = run(kTraceSlice, with({"router.policy=least_loaded"}));
-    const auto affinity = run(kTraceSlice, with(router(DS_POLICY_PREFIX_AFFINITY, "[\"cap=16\"]")));
+    // 60 system prompts of 4,096 tokens do not fit one worker's 6,000 blocks; spread by load alone, every
+    // worker thrashes through all of them, while keeping each prompt on one worker partitions them
+    // (80% vs 29% of prompt tokens hit when this was written).
+    const std::string groups = R"(
+fleet.workers = 4
+engine.num_gpu_blocks_override = 6000
+[workload]
+kind = "generator"
+[workload.generator]
+num_requests = 400
+duration_s = 0
+arrival.rate = 20
+input = { kind = "fixed", value = 256 }
+output = { kind = "fixed", value = 32 }
+prefix = { num_groups = 60, prefix_tokens = 4096 }
+)";
+    const auto ll = run(groups, {"router.policy=least_loaded"});
+    const auto affinity = run(groups, router(DS_POLICY_PREFIX_AFFINITY, "[\"cap=16\"]"));
+    CHECK(affinity.summary.finished == 400);
     CHECK(affinity.summary.prefix_hit_rate > 2 * ll.summary.prefix_hit_rate);
 }
 
