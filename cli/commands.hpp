@@ -24,5 +24,7 @@ void add_study_command(CLI::App& app);
 void add_compare_command(CLI::App& app);
 // plugin_command.cpp: `plugin check FILE.so` (kind, name, version, parameters, smoke run).
 void add_plugin_command(CLI::App& app);
+// validate_command.cpp: `validate RUNS.csv` (fidelity against measured serving runs) and `validate --replay DIR`.
+void add_validate_command(CLI::App& app);
 
 }  // namespace dynosim::cli

@@ -12,13 +12,17 @@ Worker::Worker(std::int32_t index, std::unique_ptr<Engine> engine, std::shared_p
 
 bool Worker::submit(std::uint64_t request, core::Simulation& sim) {
     if (!engine_->enqueue(request, sim.now())) return false;
+    wake(sim);
+    return true;
+}
+
+void Worker::wake(core::Simulation& sim) {
     // An idle engine starts its next step after every request arriving at this instant has been queued,
     // as vLLM's engine loop drains its input queue before scheduling.
     if (!busy_ && !kick_pending_) {
         kick_pending_ = true;
         sim.schedule_at(sim.now(), actor_id_, core::EventKind::Timer);
     }
-    return true;
 }
 
 void Worker::on_event(const core::Event& ev, core::Simulation& sim) {

@@ -29,6 +29,9 @@ public:
     void attach(core::Simulation& sim) { actor_id_ = sim.add_actor(this); }
     // A request reaches this worker now. Returns false if the engine rejected it.
     bool submit(std::uint64_t request, core::Simulation& sim);
+    // Work reached the engine other than through submit() (a disaggregated decode worker's KV transfer
+    // ended): an idle worker starts a step at this instant, as submit() does.
+    void wake(core::Simulation& sim);
     // Step coalescing: with a horizon, every step that ends before it is run (planned, priced, completed at
     // its own end time) inside the event that started the run; only the last step of the run gets a
     // StepEnd event. Per-request results, step counts and ITLs are those of stepping one event at a time,

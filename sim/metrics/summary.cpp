@@ -60,7 +60,9 @@ Summary summarize(const Recorder& rec, const RunInfo& info, const SlaOptions& sl
     Summary s;
     s.sla = sla;
     s.num_workers = info.num_workers;
-    s.gpus = info.num_workers * info.gpus_per_worker;
+    s.gpus = info.total_gpus > 0 ? info.total_gpus : info.num_workers * info.gpus_per_worker;
+    s.disaggregated = info.disaggregated;
+    double transfer_ms_sum = 0;
     std::vector<double> ttft, tpot, e2e, queue;
     TimeNs first_arrival = core::kTimeMax, last_finish = 0;
     std::uint64_t out_tokens = 0, all_tokens = 0, good = 0;
@@ -68,6 +70,13 @@ Summary summarize(const Recorder& rec, const RunInfo& info, const SlaOptions& sl
         ++s.submitted;
         if (!r.arrived) continue;
         ++s.arrived;
+        if (r.transfer_ns >= 0) {
+            ++s.transfers;
+            transfer_ms_sum += core::ns_to_ms(r.transfer_ns);
+            s.transfer_gb += static_cast<double>(r.transfer_bytes) / 1e9;
+        } else if (s.disaggregated && r.worker >= 0 && r.prefill_worker < 0) {
+            ++s.local_prefills;
+        }
         first_arrival = std::min(first_arrival, r.arrival_ns);
         if (r.status == RequestStatus::Rejected) {
             ++s.rejected;
@@ -123,6 +132,7 @@ Summary summarize(const Recorder& rec, const RunInfo& info, const SlaOptions& sl
         s.tokens_per_s_per_gpu = s.gpus > 0 ? s.output_token_throughput / s.gpus : 0.0;
         s.goodput = static_cast<double>(good) / s.duration_s;
     }
+    if (s.transfers > 0) s.transfer_ms_mean = transfer_ms_sum / static_cast<double>(s.transfers);
     s.sla_attainment = s.finished ? static_cast<double>(good) / static_cast<double>(s.finished) : 0.0;
     const double span_s = core::ns_to_seconds(info.end_ns - (first_arrival == core::kTimeMax ? 0 : first_arrival));
     s.gpu_seconds = span_s > 0 ? span_s * s.gpus : 0.0;
@@ -154,6 +164,9 @@ std::string format_summary(const Summary& s) {
                        100 * s.sla_attainment, s.sla.ttft_ms, s.sla.tpot_ms);
     out += fmt::format("prefix hit  {:.1f}%   preemptions {}   steps {}\n", 100 * s.prefix_hit_rate, s.preemptions,
                        s.steps);
+    if (s.disaggregated)
+        out += fmt::format("disagg      {} KV transfers, mean {:.3f} ms, {:.3f} GB; {} prefilled on their decode worker\n",
+                           s.transfers, s.transfer_ms_mean, s.transfer_gb, s.local_prefills);
     out += fmt::format("fleet       {} workers, {} GPUs, {:.1f} GPU-seconds, {:.1f}% busy, {:.1f} s simulated\n",
                        s.num_workers, s.gpus, s.gpu_seconds, 100 * s.gpu_utilization, s.duration_s);
     return out;
@@ -184,13 +197,18 @@ std::string summary_json(const Summary& s) {
                   {"gpus", s.gpus},
                   {"gpu_seconds", s.gpu_seconds},
                   {"gpu_utilization", s.gpu_utilization}};
+    if (s.disaggregated)
+        j["disagg"] = {{"kv_transfers", s.transfers},
+                       {"local_prefills", s.local_prefills},
+                       {"transfer_ms_mean", s.transfer_ms_mean},
+                       {"transfer_gb", s.transfer_gb}};
     return j.dump(2) + "\n";
 }
 
 std::string requests_csv(const Recorder& rec) {
     std::string out =
         "id,status,worker,arrival_s,queue_ms,ttft_ms,e2e_ms,tpot_ms,input_tokens,output_tokens,generated,"
-        "cached_tokens,preemptions\n";
+        "cached_tokens,preemptions,prefill_worker,transfer_ms,transfer_bytes\n";
     auto ms_or_empty = [](TimeNs a, TimeNs b) {
         return (a < 0 || b < 0) ? std::string() : fmt::format("{:.3f}", core::ns_to_ms(a - b));
     };
@@ -200,10 +218,12 @@ std::string requests_csv(const Recorder& rec) {
                                      ? fmt::format("{:.3f}", core::ns_to_ms(r.finish_ns - r.first_token_ns) /
                                                                  (r.generated - 1))
                                      : std::string();
-        out += fmt::format("{},{},{},{:.6f},{},{},{},{},{},{},{},{},{}\n", r.id, to_string(r.status), r.worker,
+        out += fmt::format("{},{},{},{:.6f},{},{},{},{},{},{},{},{},{},{},{},{}\n", r.id, to_string(r.status), r.worker,
                            core::ns_to_seconds(r.arrival_ns), ms_or_empty(r.first_scheduled_ns, r.arrival_ns),
                            ms_or_empty(r.first_token_ns, r.arrival_ns), ms_or_empty(r.finish_ns, r.arrival_ns), tpot,
-                           r.input_tokens, r.output_tokens, r.generated, r.cached_tokens, r.preemptions);
+                           r.input_tokens, r.output_tokens, r.generated, r.cached_tokens, r.preemptions,
+                           r.prefill_worker, r.transfer_ns < 0 ? std::string() : fmt::format("{:.6f}", core::ns_to_ms(r.transfer_ns)),
+                           r.transfer_bytes);
     }
     return out;
 }

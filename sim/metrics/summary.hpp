@@ -29,6 +29,8 @@ struct RunInfo {
     std::int32_t gpus_per_worker = 1;
     std::uint64_t seed = 0;
     TimeNs end_ns = 0;  // simulated time when the run ended
+    std::int32_t total_gpus = 0;  // GPUs of the fleet when pools differ in TP (0 = num_workers x gpus_per_worker)
+    bool disaggregated = false;   // report KV transfers (summary "disagg")
 };
 
 struct Summary {
@@ -49,6 +51,12 @@ struct Summary {
     double gpu_utilization = 0;          // busy time / (workers x duration)
     std::int32_t num_workers = 0;
     std::int32_t gpus = 0;
+    // Disaggregated runs: KV transfers (requests whose prompt KV moved from a prefill to a decode worker),
+    // requests prefilled on their decode worker, mean transfer time (queueing on the link included), GB moved.
+    bool disaggregated = false;
+    std::uint64_t transfers = 0, local_prefills = 0;
+    double transfer_ms_mean = 0;
+    double transfer_gb = 0;
     SlaOptions sla;
 };
 

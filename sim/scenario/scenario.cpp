@@ -6,6 +6,7 @@
 #include <chrono>
 #include <cstdlib>
 #include <fstream>
+#include <optional>
 
 #include "sim/core/simulation.hpp"
 #include "sim/engine/sglang_engine.hpp"
@@ -83,6 +84,7 @@ std::vector<std::string> Opts::validate(const SourceMap& where) const {
                       "cache does not name evicted nodes); set router.use_kv_events = false (approximate mode) or use "
                       "engine.backend = vllm / trtllm");
     add(engine.validate());
+    add(disagg.validate());
     require(timing.kind == "table" || timing.kind == "roofline", "timing.kind", timing.kind,
             "must be \"table\" or \"roofline\"");
     require(timing.weight_dtype == "bf16" || timing.weight_dtype == "fp8", "timing.weight_dtype", timing.weight_dtype,
@@ -209,7 +211,16 @@ struct ArrivalHorizon final : engine::InputHorizon {
 
 }  // namespace
 
-Result run_scenario(const ScenarioOptions& o, const ProgressFn& progress) {
+// scenario_disagg.cpp: run_scenario for disagg.enabled.
+Result run_disagg_scenario(const ScenarioOptions& o, const hw::ModelSpec& model, const hw::GpuSpec& gpu,
+                           const engine::EngineOptions& eng, std::optional<workload::Workload> given,
+                           const ProgressFn& progress);
+
+namespace {
+// Both run_scenario overloads: `given` is the caller's workload, or empty to build it from o.workload
+// (at the same point as always, so a built workload's results are unchanged).
+Result run_scenario_impl(const ScenarioOptions& o, std::optional<workload::Workload> given,
+                         const ProgressFn& progress) {
     const auto wall_start = std::chrono::steady_clock::now();
     Result res;
     std::string model_ref = o.model.name;
@@ -220,6 +231,7 @@ Result run_scenario(const ScenarioOptions& o, const ProgressFn& progress) {
     engine::EngineOptions eng = resolve_engine(o.engine, gpu, model);
     if (!eng.cache_policy_plugin.empty())
         eng.cache_policy_plugin = resolve_path(eng.cache_policy_plugin, o.base_dir).string();
+    if (o.disagg.enabled) return run_disagg_scenario(o, model, gpu, eng, std::move(given), progress);
     const std::int32_t kv_block = eng.backend == "trtllm" ? eng.trtllm.tokens_per_block : eng.block_size;
 
     timing::RooflineOptions roof = o.timing.roofline;
@@ -253,10 +265,14 @@ Result run_scenario(const ScenarioOptions& o, const ProgressFn& progress) {
         throw core::InputError(fmt::format("no KV blocks left for {} on {} at tp={}", model.name, gpu.name,
                                            o.hardware.tp));
 
-    workload::WorkloadOptions wopts = o.workload;
-    if (!wopts.path.empty()) wopts.path = resolve_path(wopts.path, o.base_dir).string();
-    res.workload = std::make_unique<workload::Workload>(
-        workload::build_workload(wopts, static_cast<std::uint64_t>(o.sim.seed)));
+    if (given) {
+        res.workload = std::make_unique<workload::Workload>(std::move(*given));
+    } else {
+        workload::WorkloadOptions wopts = o.workload;
+        if (!wopts.path.empty()) wopts.path = resolve_path(wopts.path, o.base_dir).string();
+        res.workload = std::make_unique<workload::Workload>(
+            workload::build_workload(wopts, static_cast<std::uint64_t>(o.sim.seed)));
+    }
     res.recorder = std::make_unique<metrics::Recorder>(*res.workload);
 
     core::Simulation sim(static_cast<std::uint64_t>(o.sim.seed));
@@ -318,6 +334,15 @@ Result run_scenario(const ScenarioOptions& o, const ProgressFn& progress) {
     res.stats.wall_seconds =
         std::chrono::duration<double>(std::chrono::steady_clock::now() - wall_start).count();
     return res;
+}
+}  // namespace
+
+Result run_scenario(const ScenarioOptions& o, const ProgressFn& progress) {
+    return run_scenario_impl(o, std::nullopt, progress);
+}
+
+Result run_scenario(const ScenarioOptions& o, workload::Workload wl, const ProgressFn& progress) {
+    return run_scenario_impl(o, std::move(wl), progress);
 }
 
 void write_outputs(const Result& r, const ScenarioOptions& opts, const std::filesystem::path& dir) {

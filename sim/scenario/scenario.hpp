@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "sim/engine/engine_options.hpp"
+#include "sim/fleet/disagg.hpp"
 #include "sim/fleet/router.hpp"
 #include "sim/metrics/recorder.hpp"
 #include "sim/metrics/summary.hpp"
@@ -68,6 +69,7 @@ struct ScenarioOptions {
     HardwareOptions hardware;
     FleetOptions fleet;
     fleet::RouterOptions router;
+    fleet::DisaggOptions disagg;  // separate prefill and decode pools (docs/disaggregation.md)
     engine::EngineOptions engine;
     TimingSection timing;
     workload::WorkloadOptions workload{.kind = "generator"};  // defaults run without any data file
@@ -120,6 +122,9 @@ using ProgressFn = std::function<void(double simulated_s, std::uint64_t arrived,
 
 // Builds and runs the scenario. Throws core::InputError for inputs that cannot be modelled.
 Result run_scenario(const ScenarioOptions& opts, const ProgressFn& progress = {});
+// The same with the caller's workload (finalized: sorted, ids 0..n-1) in place of opts.workload, which is
+// then ignored.
+Result run_scenario(const ScenarioOptions& opts, workload::Workload wl, const ProgressFn& progress = {});
 
 // Writes summary.json, requests.csv and config.toml (the effective options) into `dir`.
 void write_outputs(const Result& r, const ScenarioOptions& opts, const std::filesystem::path& dir);

@@ -49,6 +49,54 @@ void add_scenario_bindings(std::vector<Binding<Opts>>& b) {
         "replicas share their state (active loads, approximate-mode indexer, round-robin position; Dynamo "
         "--router-replica-sync); false: each replica sees only what it routed"));
 
+    // Disaggregated serving (fleet/disagg.hpp, docs/disaggregation.md; Dynamo defaults from
+    // lib/kv-router/src/scheduling/config.rs and the 0.3 PyDisaggregatedRouter).
+    b.push_back(bind_key<Opts, bool>("disagg.enabled", [](Opts& o) -> auto& { return o.disagg.enabled; },
+        "serve with a prefill pool and a decode pool joined by KV transfers (vllm backend; fleet.workers and "
+        "hardware.tp are then replaced by disagg.prefill.* / disagg.decode.*; workers step one event at a time)"));
+    b.push_back(bind_key<Opts, std::string>("disagg.flow", [](Opts& o) -> auto& { return o.disagg.flow; },
+        "prefill_first (Dynamo >= 0.4: prefill worker first, max_tokens = 1, then a decode worker pulls the KV) or "
+        "decode_first (Dynamo <= 0.3: decode worker first, conditional remote prefill through a prefill queue)"));
+    for (const char* pool : {"prefill", "decode"}) {
+        const bool pre = pool[0] == 'p';
+        auto member = [pre](Opts& o) -> fleet::DisaggPoolOptions& { return pre ? o.disagg.prefill : o.disagg.decode; };
+        const std::string k = std::string("disagg.") + pool + ".";
+        b.push_back(bind_key<Opts, std::int32_t>(k + "workers", [member](Opts& o) -> auto& { return member(o).workers; },
+            std::string(pool) + " workers (>= 1)"));
+        b.push_back(bind_key<Opts, std::int32_t>(k + "tp", [member](Opts& o) -> auto& { return member(o).tp; },
+            std::string("tensor-parallel GPUs per ") + pool + " worker (0 = hardware.tp); sets its KV capacity, step times and transfer bytes"));
+        b.push_back(bind_key<Opts, std::int32_t>(k + "max_num_batched_tokens", [member](Opts& o) -> auto& { return member(o).max_num_batched_tokens; },
+            std::string("token budget per step of a ") + pool + " worker (0 = engine.max_num_batched_tokens)"));
+        b.push_back(bind_key<Opts, std::int32_t>(k + "max_num_seqs", [member](Opts& o) -> auto& { return member(o).max_num_seqs; },
+            std::string("most running sequences of a ") + pool + " worker (0 = engine.max_num_seqs)"));
+        b.push_back(bind_key<Opts, std::string>(k + "router", [member](Opts& o) -> auto& { return member(o).router; },
+            std::string("router of the ") + pool + " pool: round_robin, random, least_loaded, kv (\"\" = router.policy; KV knobs from [router])" +
+            (pre ? "; unused by decode_first (prefill workers pull from the queue)" : "")));
+    }
+    b.push_back(bind_key<Opts, bool>("disagg.conditional_prefill", [](Opts& o) -> auto& { return o.disagg.conditional_prefill; },
+        "prefill_first: pick the decode worker first and prefill there when ISL - its cached tokens <= "
+        "disagg.bypass_below_tokens (Dynamo conditional_prefill_enabled, default false)"));
+    b.push_back(bind_key<Opts, std::int32_t>("disagg.bypass_below_tokens", [](Opts& o) -> auto& { return o.disagg.bypass_below_tokens; },
+        "prefill_first with conditional_prefill: net-new-token cap for local prefill (>= 0; Dynamo "
+        "conditional_prefill_bypass_below_tokens default 5000)"));
+    b.push_back(bind_key<Opts, std::int32_t>("disagg.max_local_prefill_length", [](Opts& o) -> auto& { return o.disagg.max_local_prefill_length; },
+        "decode_first: prefill remotely only when the uncached prompt exceeds this many tokens (>= 0; Dynamo default 1000)"));
+    b.push_back(bind_key<Opts, std::int32_t>("disagg.max_prefill_queue_size", [](Opts& o) -> auto& { return o.disagg.max_prefill_queue_size; },
+        "decode_first: ... and the prefill queue holds fewer requests than this (>= 0; Dynamo default 2)"));
+    b.push_back(bind_key<Opts, double>("disagg.decode_overlap_score_weight", [](Opts& o) -> auto& { return o.disagg.decode_overlap_score_weight; },
+        "decode pool's KV-router overlap weight (>= 0; Dynamo's decode router scores load only: 0)"));
+    b.push_back(bind_key<Opts, std::string>("disagg.link.kind", [](Opts& o) -> auto& { return o.disagg.link.kind; },
+        "link class carrying the KV: rdma (NICs between nodes) or nvlink (one NVLink domain); picks the "
+        "bandwidth and latency below; each worker's port is shared FIFO by its transfers"));
+    b.push_back(bind_key<Opts, double>("disagg.link.rdma_bandwidth_gbs", [](Opts& o) -> auto& { return o.disagg.link.rdma_bandwidth_gbs; },
+        "RDMA GB/s per GPU and direction (> 0; 50 = one 400 Gb/s NIC per GPU; Dynamo's mocker assumes 64)"));
+    b.push_back(bind_key<Opts, double>("disagg.link.rdma_latency_us", [](Opts& o) -> auto& { return o.disagg.link.rdma_latency_us; },
+        "fixed cost of one RDMA transfer, us (>= 0; assumed, not published)"));
+    b.push_back(bind_key<Opts, double>("disagg.link.nvlink_bandwidth_gbs", [](Opts& o) -> auto& { return o.disagg.link.nvlink_bandwidth_gbs; },
+        "NVLink GB/s per GPU and direction (> 0; 450 = NVLink 4 on H100)"));
+    b.push_back(bind_key<Opts, double>("disagg.link.nvlink_latency_us", [](Opts& o) -> auto& { return o.disagg.link.nvlink_latency_us; },
+        "fixed cost of one NVLink transfer, us (>= 0; assumed, not published)"));
+
     b.push_back(bind_key<Opts, std::string>("engine.backend", [](Opts& o) -> auto& { return o.engine.backend; },
         "engine scheduler: vllm (vLLM V1), sglang (SGLang: radix cache, PrefillAdder, retraction), trtllm "
         "(TensorRT-LLM in-flight batching: capacity + micro-batch schedulers); see docs/engine-*.md"));
