@@ -53,7 +53,8 @@ int run_smoke(const plugins::Library& lib, const CheckArgs& a) {
     std::vector<std::pair<std::string, std::vector<std::string>>> runs;
     if (lib.kind() == DS_KIND_ROUTER) {
         runs.push_back({"plugin", {"router.policy=plugin", fmt::format("router.plugin=\"{}\"", path),
-                                   "router.plugin_params=" + toml_list(a.params)}});
+                                   "router.plugin_params=" + toml_list(a.params),
+                                   "router.plugin_kv_indexer=true"}});  // KV figures filled (docs/plugins.md)
         runs.push_back({"round_robin", {"router.policy=round_robin"}});
         runs.push_back({"least_loaded", {"router.policy=least_loaded"}});
     } else {

@@ -146,6 +146,23 @@ CompareResult compare_optimizers(const Study& study, const CompareOptions& o,
     return res;
 }
 
+std::string align_table(const std::vector<std::vector<std::string>>& rows) {
+    std::vector<std::size_t> width;
+    for (const auto& row : rows)
+        for (std::size_t c = 0; c < row.size(); ++c) {
+            if (width.size() <= c) width.push_back(0);
+            width[c] = std::max(width[c], row[c].size());
+        }
+    std::string out;
+    for (const auto& row : rows) {
+        std::string line;
+        for (std::size_t c = 0; c < row.size(); ++c)
+            line += c == 0 ? fmt::format("{:<{}}", row[c], width[c]) : fmt::format("  {:>{}}", row[c], width[c]);
+        out += line + "\n";
+    }
+    return out;
+}
+
 std::string format_compare(const CompareResult& r) {
     std::string out = fmt::format("objectives: {}\nreference point (minimization form): [{}]\n",
                                   fmt::format("{}", fmt::join(r.objectives, ", ")), fmt::join(r.reference, ", "));
@@ -159,33 +176,35 @@ std::string format_compare(const CompareResult& r) {
     }
     out += fmt::format("\nhypervolume after N evaluations: median [min, max] over repeats{}\n",
                        r.exhaustive_points ? "; share = median final / exhaustive" : "");
-    out += fmt::format("{:<14}", "optimizer");
-    for (auto k : ks) out += fmt::format(" {:>28}", fmt::format("N={}", k));
-    if (r.exhaustive_points) out += fmt::format(" {:>8}", "share");
-    out += "\n";
-    for (const auto& name : optimizer_names(r)) {
-        out += fmt::format("{:<14}", name);
-        for (auto k : ks) {
-            const Stats s = at(r, name, k - 1, true);
-            out += fmt::format(" {:>28}", fmt::format("{:.4g} [{:.4g}, {:.4g}]", s.median, s.lo, s.hi));
+    {
+        std::vector<std::vector<std::string>> rows{{"optimizer"}};
+        for (auto k : ks) rows[0].push_back(fmt::format("N={}", k));
+        if (r.exhaustive_points) rows[0].push_back("share");
+        for (const auto& name : optimizer_names(r)) {
+            rows.push_back({name});
+            for (auto k : ks) {
+                const Stats s = at(r, name, k - 1, true);
+                rows.back().push_back(fmt::format("{:.4g} [{:.4g}, {:.4g}]", s.median, s.lo, s.hi));
+            }
+            if (r.exhaustive_points) {
+                const Stats s = at(r, name, r.budget - 1, true);
+                rows.back().push_back(fmt::format("{:.1f}%", r.exhaustive_hv > 0 ? 100 * s.median / r.exhaustive_hv : nan()));
+            }
         }
-        if (r.exhaustive_points) {
-            const Stats s = at(r, name, r.budget - 1, true);
-            out += fmt::format(" {:>7.1f}%", r.exhaustive_hv > 0 ? 100 * s.median / r.exhaustive_hv : nan());
-        }
-        out += "\n";
+        out += align_table(rows);
     }
     out += fmt::format("\nbest feasible {} after N evaluations: median [min, max]\n", r.objectives[0]);
-    out += fmt::format("{:<14}", "optimizer");
-    for (auto k : ks) out += fmt::format(" {:>28}", fmt::format("N={}", k));
-    out += "\n";
-    for (const auto& name : optimizer_names(r)) {
-        out += fmt::format("{:<14}", name);
-        for (auto k : ks) {
-            const Stats s = at(r, name, k - 1, false);
-            out += fmt::format(" {:>28}", fmt::format("{:.5g} [{:.5g}, {:.5g}]", s.median, s.lo, s.hi));
+    {
+        std::vector<std::vector<std::string>> rows{{"optimizer"}};
+        for (auto k : ks) rows[0].push_back(fmt::format("N={}", k));
+        for (const auto& name : optimizer_names(r)) {
+            rows.push_back({name});
+            for (auto k : ks) {
+                const Stats s = at(r, name, k - 1, false);
+                rows.back().push_back(fmt::format("{:.5g} [{:.5g}, {:.5g}]", s.median, s.lo, s.hi));
+            }
         }
-        out += "\n";
+        out += align_table(rows);
     }
     std::size_t sims = 0;
     for (const auto& run : r.runs) sims += run.simulated;

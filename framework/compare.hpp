@@ -47,6 +47,9 @@ CompareResult compare_optimizers(const Study& study, const CompareOptions& o,
                                  const std::function<void(const std::string&)>& progress = {});
 // Median [min, max] over repeats at a few budgets, and the share of the exhaustive hypervolume.
 std::string format_compare(const CompareResult& r);
+// Rows of cells as text columns: each column as wide as its widest cell, the first left-aligned, the rest
+// right-aligned, two spaces between columns.
+std::string align_table(const std::vector<std::vector<std::string>>& rows);
 // Hypervolume (left) and best feasible objective (right) vs evaluations: median line, min-max band.
 std::string compare_svg(const CompareResult& r);
 std::string compare_csv(const CompareResult& r);

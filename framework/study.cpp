@@ -160,7 +160,18 @@ ExprValue Study::resolve(const opt::Point& x, const std::string& name) const {
         const ExprValue v = resolve(x, key);
         return std::holds_alternative<double>(v) ? std::get<double>(v) : 0.0;
     };
-    if (name == "gpus") return numv("fleet.workers") * numv("hardware.tp");
+    if (name == "gpus") {
+        // Disaggregated: both pools, each at its own TP (0 = hardware.tp), as the summary's fleet.gpus counts them.
+        if (numv("disagg.enabled") != 0) {
+            auto pool_tp = [&](const char* key) {
+                const double tp = numv(key);
+                return tp > 0 ? tp : numv("hardware.tp");
+            };
+            return numv("disagg.prefill.workers") * pool_tp("disagg.prefill.tp") +
+                   numv("disagg.decode.workers") * pool_tp("disagg.decode.tp");
+        }
+        return numv("fleet.workers") * numv("hardware.tp");
+    }
     if (name.rfind("gpu.", 0) == 0) {
         const auto& g = sim::hw::find_gpu(str("hardware.gpu"));
         if (name == "gpu.memory_gib") return g.hbm_bytes / (1024.0 * 1024 * 1024);

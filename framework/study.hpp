@@ -44,9 +44,11 @@ public:
     // Objectives in minimization form (maximized metrics negated).
     std::vector<double> minimized(const TrialRecord& t) const;
     std::size_t parallelism() const;
+    // A name of an a-priori constraint at point x: a config key (the point's value, else the base's), `gpus`
+    // (both pools when disaggregated), gpu.*, model.*.
+    ExprValue resolve(const optimizers::Point& x, const std::string& name) const;
 
 private:
-    ExprValue resolve(const optimizers::Point& x, const std::string& name) const;
 
     StudySpec spec_;
     optimizers::Problem problem_;

@@ -11,6 +11,7 @@
 
 #include "framework/expression.hpp"
 #include "framework/metrics.hpp"
+#include "optimizers/registry.hpp"
 #include "sim/scenario/scenario.hpp"
 
 namespace dynosim::framework {
@@ -70,6 +71,45 @@ std::optional<double> number(const toml::node* n) {
 }
 
 }  // namespace
+
+std::optional<std::string> inline_scenario_text(const std::string& study_text) {
+    std::istringstream in(study_text);
+    std::string line, out;
+    bool inside = false;
+    while (std::getline(in, line)) {
+        if (!line.empty() && line.back() == '\r') line.pop_back();
+        const auto first = line.find_first_not_of(" \t");
+        if (first != std::string::npos && line[first] == '[') {
+            const bool array = line.compare(first, 2, "[[") == 0;
+            const std::size_t open = first + (array ? 2 : 1);
+            const auto close = line.find(']', open);
+            if (close == std::string::npos) return std::nullopt;
+            std::string name = line.substr(open, close - open);
+            name.erase(0, name.find_first_not_of(" \t"));
+            name.erase(name.find_last_not_of(" \t") + 1);
+            if (name == "scenario") {
+                inside = true;
+                if (array) return std::nullopt;
+                line.clear();
+            } else if (name.rfind("scenario.", 0) == 0) {
+                inside = true;
+                line = line.substr(0, open) + name.substr(9) + line.substr(close);
+            } else {
+                inside = false;
+            }
+        }
+        out += (inside ? line : std::string()) + "\n";
+    }
+    try {
+        const toml::table study = toml::parse(study_text);
+        const toml::table* inline_table = study["scenario"].as_table();
+        const toml::table mirrored = toml::parse(out);
+        if (!inline_table || !(mirrored == *inline_table)) return std::nullopt;
+    } catch (const std::exception&) {
+        return std::nullopt;
+    }
+    return out;
+}
 
 StudySpec parse_study(const std::string& text, const std::string& source, const std::filesystem::path& base_dir) {
     StudySpec spec;
@@ -159,10 +199,18 @@ StudySpec parse_study(const std::string& text, const std::string& source, const 
             }
         }
     } else if (scen_inline) {
-        std::ostringstream os;
-        os << *scen_inline;
-        spec.scenario_text = os.str();
-        spec.scenario_source = source + " [scenario]";
+        // Keep the study file's line numbers in the scenario's error messages: the study text with every line
+        // outside [scenario] blanked and `[scenario.x]` headers written `[x]`. Layouts this cannot mirror
+        // (the result differs from the parsed table) fall back to the serialized table.
+        if (auto mirrored = inline_scenario_text(text)) {
+            spec.scenario_text = *mirrored;
+            spec.scenario_source = source;
+        } else {
+            std::ostringstream os;
+            os << *scen_inline;
+            spec.scenario_text = os.str();
+            spec.scenario_source = source + " [scenario]";
+        }
     } else {
         spec.scenario_source = "<built-in defaults>";
     }
@@ -377,6 +425,15 @@ StudySpec parse_study(const std::string& text, const std::string& source, const 
         spec.optimizer_plugin = (*ot)["plugin"].value_or(std::string());
         if (!spec.optimizer_plugin.empty() && !(*ot)["name"]) spec.optimizer = "plugin";
         if (!spec.optimizer_plugin.empty()) spec.optimizer_plugin = sc::resolve_path(spec.optimizer_plugin, base_dir).string();
+        if (spec.optimizer != "plugin" && !optimizers::builtin_optimizers().find(spec.optimizer)) {
+            // Reported now, with the other problems of the file, at the line of `name`.
+            const auto known = optimizers::builtin_optimizers().names();
+            std::string msg = fmt::format("optimizer.name = \"{}\": unknown optimizer", spec.optimizer);
+            if (auto sug = sc::did_you_mean(spec.optimizer, known); !sug.empty()) msg += fmt::format("; did you mean '{}'?", sug);
+            msg += fmt::format(" (known: {}, plugin)", fmt::join(known, ", "));
+            const toml::node* nn = (*ot).get("name");
+            r.problem(nn ? *nn : static_cast<const toml::node&>(*ot), msg);
+        }
         if (spec.optimizer == "plugin" && spec.optimizer_plugin.empty())
             r.problem(*ot, "optimizer.name = plugin: set optimizer.plugin to the optimizer's shared library (.so)");
         else if (spec.optimizer != "plugin" && !spec.optimizer_plugin.empty())

@@ -81,6 +81,10 @@ struct StudySpec {
 };
 
 // Parses and validates; throws sim::scenario::ConfigError listing every problem with file:line.
+// The study file's inline [scenario] table as scenario text with the study file's line numbers: lines outside
+// it blanked, `[scenario.x]` headers written `[x]`; nullopt when there is no [scenario] table or that text
+// does not parse to the same table.
+std::optional<std::string> inline_scenario_text(const std::string& study_text);
 StudySpec parse_study(const std::string& text, const std::string& source, const std::filesystem::path& base_dir);
 StudySpec load_study(const std::filesystem::path& path);
 

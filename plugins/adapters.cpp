@@ -21,11 +21,38 @@ PluginRouter::PluginRouter(std::shared_ptr<const Library> lib, const std::vector
       api_(inst_.library().descriptor().router) {}
 
 std::size_t PluginRouter::choose(const sim::workload::Request& r, std::span<const sim::engine::WorkerLoad> loads) {
-    const std::size_t n = loads.size();
+    return decide(r, loads.size(), loads, nullptr);
+}
+
+std::size_t PluginRouter::choose_kv(const sim::workload::Request& r, std::span<const sim::engine::WorkerLoad> loads,
+                                    const sim::fleet::KvFigures& kv) {
+    return decide(r, kv.overlap_blocks.size(), loads, &kv);
+}
+
+namespace {
+std::uint64_t host_random_draw(void* rng) { return static_cast<sim::core::Rng*>(rng)->next_u64(); }
+}  // namespace
+
+std::size_t PluginRouter::decide(const sim::workload::Request& r, std::size_t n,
+                                 std::span<const sim::engine::WorkerLoad> loads, const sim::fleet::KvFigures* kv) {
     views_.resize(n);
     for (std::size_t i = 0; i < n; ++i) {
-        const auto& l = loads[i];
-        views_[i] = ds_worker_view{l.running, l.waiting, l.used_blocks, l.total_blocks, l.queued_prefill_tokens, 0, 0};
+        ds_worker_view& v = views_[i];
+        v = ds_worker_view{};
+        if (i < loads.size()) {
+            const auto& l = loads[i];
+            v.running = l.running;
+            v.waiting = l.waiting;
+            v.used_blocks = l.used_blocks;
+            v.total_blocks = l.total_blocks;
+            v.queued_prefill_tokens = l.queued_prefill_tokens;
+        }
+        if (kv) {
+            v.overlap_blocks = kv->overlap_blocks[i];
+            v.active_prefill_tokens = kv->active_prefill_tokens[i];
+            v.active_blocks = kv->active_blocks[i];
+            v.new_active_blocks = kv->new_active_blocks[i];
+        }
     }
     ds_request_view req{};
     req.id = r.id;
@@ -43,6 +70,14 @@ std::size_t PluginRouter::choose(const sim::workload::Request& r, std::span<cons
     v.workers = views_.data();
     v.request = &req;
     v.worker_view_size = sizeof(ds_worker_view);
+    if (kv) {
+        v.has_kv_figures = 1;
+        v.kv_block_size = kv->block_size;
+        if (kv->rng) {
+            v.host_random = &host_random_draw;
+            v.host_random_ctx = kv->rng;
+        }
+    }
 
     if (api_->choose) {
         std::uint32_t w = std::numeric_limits<std::uint32_t>::max();

@@ -21,9 +21,15 @@ public:
     // `params`: "key=value"; the plugin's seed is drawn from rng.
     PluginRouter(std::shared_ptr<const Library> lib, const std::vector<std::string>& params, sim::core::Rng rng);
     std::size_t choose(const sim::workload::Request& r, std::span<const sim::engine::WorkerLoad> loads) override;
+    // Behind a KV router (router.plugin_kv_indexer): the view also carries its overlap and active-load
+    // figures and its random stream.
+    std::size_t choose_kv(const sim::workload::Request& r, std::span<const sim::engine::WorkerLoad> loads,
+                          const sim::fleet::KvFigures& kv) override;
     const Instance& instance() const { return inst_; }
 
 private:
+    std::size_t decide(const sim::workload::Request& r, std::size_t n, std::span<const sim::engine::WorkerLoad> loads,
+                       const sim::fleet::KvFigures* kv);
     Instance inst_;
     const ds_router_api* api_;
     std::vector<ds_worker_view> views_;

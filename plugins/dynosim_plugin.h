@@ -70,6 +70,12 @@ typedef struct ds_worker_view {
     int32_t overlap_blocks;        /* blocks of this request's prefix cached on the worker; 0 until the host
                                       tracks per-worker prefixes (the KV-aware router) */
     int32_t tier_hit_blocks;       /* of those, blocks held in a lower tier (host memory, disk); 0: no tiers */
+    /* Appended (read only when worker_view_size covers them and the router view's has_kv_figures is 1,
+       i.e. router.plugin_kv_indexer = true): the KV-aware router's own figures, as docs/router.md defines
+       them. overlap_blocks above then holds the KV indexer's prefix overlap in kv_block_size blocks. */
+    int64_t active_prefill_tokens; /* prompt tokens routed here whose first token has not come back yet */
+    int64_t active_blocks;         /* de-duplicated KV blocks of the requests routed here still in flight */
+    int64_t new_active_blocks;     /* blocks this request would add to active_blocks here (not already held) */
 } ds_worker_view;
 
 /* The request being routed; valid only during the call. */
@@ -93,6 +99,14 @@ typedef struct ds_router_view {
     const ds_request_view* request;
     uint32_t worker_view_size; /* sizeof(ds_worker_view) of the host: index workers by this stride */
     uint32_t reserved0;
+    /* Appended; present when struct_size covers them. */
+    uint32_t has_kv_figures; /* 1: overlap_blocks and the active_* worker fields are filled (plugin_kv_indexer) */
+    int32_t kv_block_size;   /* tokens per KV block of those figures; 0 when has_kv_figures is 0 */
+    /* The host's router random stream (the one the built-in routers draw from): one xoshiro256** 64-bit
+       draw per call. A plugin that uses it for its random choices reproduces the built-in's draws exactly.
+       NULL when not offered; valid only during the call. */
+    uint64_t (*host_random)(void* host_random_ctx);
+    void* host_random_ctx;
 } ds_router_view;
 
 typedef struct ds_router_api {

@@ -19,6 +19,7 @@
 // then a parameter not listed is rejected when the object is created. Exceptions thrown by the class are
 // caught at the boundary and reported through last_error; nothing C++ crosses it.
 #pragma once
+#include <cstddef>
 #include <cmath>
 #include <cstdint>
 #include <cstdlib>
@@ -104,6 +105,18 @@ public:
                                                         std::size_t{i} * v_.worker_view_size);
     }
     const ds_request_view& request() const { return *v_.request; }
+    // The host filled the KV figures (router.plugin_kv_indexer = true): overlap_blocks and the worker's
+    // active_prefill_tokens, active_blocks and new_active_blocks may be read.
+    bool has_kv_figures() const {
+        return v_.struct_size >= offsetof(ds_router_view, host_random_ctx) + sizeof(void*) && v_.has_kv_figures == 1 &&
+               v_.worker_view_size >= offsetof(ds_worker_view, new_active_blocks) + sizeof(std::int64_t);
+    }
+    std::int32_t kv_block_size() const { return has_kv_figures() ? v_.kv_block_size : 0; }
+    // The host's router random stream, or false when not offered (then draw from your own seeded Rng).
+    bool has_host_random() const {
+        return v_.struct_size >= offsetof(ds_router_view, host_random_ctx) + sizeof(void*) && v_.host_random;
+    }
+    std::uint64_t host_random() const { return v_.host_random(v_.host_random_ctx); }
 
 private:
     const ds_router_view& v_;

@@ -11,12 +11,14 @@ Worker::Worker(std::int32_t index, std::unique_ptr<Engine> engine, std::shared_p
     : index_(index), engine_(std::move(engine)), timing_(std::move(timing)), rec_(rec) {}
 
 bool Worker::submit(std::uint64_t request, core::Simulation& sim) {
+    touched();
     if (!engine_->enqueue(request, sim.now())) return false;
     wake(sim);
     return true;
 }
 
 void Worker::wake(core::Simulation& sim) {
+    touched();
     // An idle engine starts its next step after every request arriving at this instant has been queued,
     // as vLLM's engine loop drains its input queue before scheduling.
     if (!busy_ && !kick_pending_) {
@@ -27,6 +29,7 @@ void Worker::wake(core::Simulation& sim) {
 
 void Worker::on_event(const core::Event& ev, core::Simulation& sim) {
     if (ev.kind == core::EventKind::Timer && ev.payload == kIdleMarker) return;
+    touched();
     if (ev.kind == core::EventKind::StepEnd) {
         engine_->complete_step(sim.now());
         busy_ = false;

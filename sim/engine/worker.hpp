@@ -3,6 +3,7 @@
 #pragma once
 #include <cstdint>
 #include <memory>
+#include <vector>
 
 #include "sim/core/simulation.hpp"
 #include "sim/engine/engine.hpp"
@@ -42,12 +43,32 @@ public:
     void on_event(const core::Event& ev, core::Simulation& sim) override;
 
     WorkerLoad load() const { return engine_->load(); }
+    // Load tracking for the aggregated fleet: from now on the worker appends `slot` to *changed the first
+    // time its engine's state may change after read_load() (a submit, a wake-up, any event of its own), so
+    // the fleet re-reads only those loads per arrival. Exact: load() depends on the engine's state alone,
+    // and only those calls change it. `changed` must outlive the worker's events.
+    void track_load(std::vector<std::int32_t>* changed, std::int32_t slot) {
+        changed_ = changed;
+        slot_ = slot;
+        load_stale_ = false;
+        touched();
+    }
+    WorkerLoad read_load() {
+        load_stale_ = false;
+        return engine_->load();
+    }
     std::int32_t index() const { return index_; }
     bool busy() const { return busy_; }
     Engine& engine() { return *engine_; }
 
 private:
     void start_step(core::Simulation& sim);
+    void touched() {
+        if (changed_ != nullptr && !load_stale_) {
+            load_stale_ = true;
+            changed_->push_back(slot_);
+        }
+    }
 
     std::int32_t index_;
     core::ActorId actor_id_ = 0;
@@ -59,6 +80,9 @@ private:
     bool kick_pending_ = false;
     const InputHorizon* horizon_ = nullptr;
     std::uint64_t coalesced_steps_ = 0;
+    std::vector<std::int32_t>* changed_ = nullptr;  // track_load
+    std::int32_t slot_ = 0;
+    bool load_stale_ = false;
 };
 
 }  // namespace dynosim::sim::engine

@@ -23,6 +23,8 @@ Fleet::Fleet(const workload::Workload& wl, metrics::Recorder& rec, std::vector<s
 void Fleet::attach(core::Simulation& sim) {
     id_ = sim.add_actor(this);
     for (auto& w : workers_) w->attach(sim);
+    changed_loads_.reserve(workers_.size());
+    for (std::size_t i = 0; i < workers_.size(); ++i) workers_[i]->track_load(&changed_loads_, static_cast<std::int32_t>(i));
     if (!wl_.requests.empty()) sim.schedule_at(wl_.requests[0].arrival_ns, id_, core::EventKind::Arrival, 0);
 }
 
@@ -34,7 +36,9 @@ void Fleet::on_event(const core::Event& ev, core::Simulation& sim) {
     do {
         const workload::Request& r = wl_.requests[idx];
         rec_.at(idx).arrived = true;
-        for (std::size_t i = 0; i < workers_.size(); ++i) loads_[i] = workers_[i]->load();
+        // Only workers that had an event or a request since the last read can have a new load.
+        for (const std::int32_t i : changed_loads_) loads_[static_cast<std::size_t>(i)] = workers_[static_cast<std::size_t>(i)]->read_load();
+        changed_loads_.clear();
         const std::size_t w = routers_[idx % routers_.size()]->choose(r, loads_);
         next_arrival_ = idx + 1;
         // A rejection is recorded by the engine; the KV router drops its booking.

@@ -36,7 +36,8 @@ private:
     std::vector<std::unique_ptr<Router>> routers_;
     class KvRouter* kv_ = nullptr;  // routers_[0] when it is a KV router
     std::vector<std::unique_ptr<engine::Worker>> workers_;
-    std::vector<engine::WorkerLoad> loads_;  // refreshed per arrival, reused
+    std::vector<engine::WorkerLoad> loads_;  // per arrival, the workers in changed_loads_ are re-read
+    std::vector<std::int32_t> changed_loads_;  // workers whose state may have changed (Worker::track_load)
     core::ActorId id_ = 0;
     std::size_t next_arrival_ = 0;
 };

@@ -259,6 +259,23 @@ std::size_t KvRouter::choose_at(const workload::Request& r, core::TimeNs now, st
     idx.advance(now);
     keys_of(r);
     const std::int32_t extra = extra_blocks(r);
+    if (chooser_) {
+        idx.overlaps(keys_, overlap_);  // the chooser's weight is its own: always give the overlap
+        const auto n = static_cast<std::size_t>(workers_);
+        fig_prefill_.resize(n);
+        fig_blocks_.resize(n);
+        fig_new_.resize(n);
+        for (std::int32_t w = 0; w < workers_; ++w) {
+            const auto i = static_cast<std::size_t>(w);
+            fig_prefill_[i] = loads.prefill_tokens(w);
+            fig_blocks_[i] = loads.blocks(w);
+            fig_new_[i] = loads.new_blocks(w, keys_, extra);
+        }
+        const KvFigures fig{overlap_, fig_prefill_, fig_blocks_, fig_new_, block_size_, &rng_};
+        const std::size_t pick = chooser_->choose_kv(r, cur_loads_, fig);
+        DYNOSIM_ASSERT(pick < n);
+        return book(r, now, st, pick);
+    }
     if (opts_.overlap_score_weight > 0) idx.overlaps(keys_, overlap_);
     else std::fill(overlap_.begin(), overlap_.end(), 0);  // weight 0: pure load balancing, no indexer query
     const double bs = block_size_;
@@ -270,7 +287,13 @@ std::size_t KvRouter::choose_at(const workload::Request& r, core::TimeNs now, st
         const double decode_blocks = static_cast<double>(loads.blocks(w) + loads.new_blocks(w, keys_, extra));
         logits_[i] = opts_.overlap_score_weight * prefill_blocks + decode_blocks;
     }
-    const std::size_t pick = select_worker(logits_, opts_.temperature, rng_);
+    return book(r, now, st, select_worker(logits_, opts_.temperature, rng_));
+}
+
+std::size_t KvRouter::book(const workload::Request& r, core::TimeNs now, std::size_t st, std::size_t pick) {
+    KvIndexer& idx = indexer_mut(st);
+    ActiveLoads& loads = *states_[st].loads;
+    const std::int32_t extra = extra_blocks(r);
     const auto w = static_cast<std::int32_t>(pick);
     last_overlap_ = overlap_[pick];
     const std::int64_t new_tokens =
@@ -313,6 +336,14 @@ std::unique_ptr<Router> make_kv_router(const RouterOptions& o, core::Rng rng) {
 std::vector<std::unique_ptr<Router>> make_routers(const RouterOptions& o, core::Rng rng, const workload::Workload& wl,
                                                   std::int32_t block_size, std::int32_t workers) {
     std::vector<std::unique_ptr<Router>> out;
+    const bool kv_plugin = o.policy == "plugin" && o.plugin_kv_indexer;
+    if (kv_plugin) {  // the KV router's indexer and loads, the plugin's choice
+        auto kv = std::make_unique<KvRouter>(o, rng);
+        kv->set_chooser(make_router(o, rng));
+        kv->bind(wl, block_size, workers);
+        out.push_back(std::move(kv));
+        return out;
+    }
     const std::int32_t n = (o.policy == "kv" || o.replica_sync) ? 1 : o.replicas;
     for (std::int32_t i = 0; i < n; ++i)
         out.push_back(make_router(o, i == 0 ? rng : rng.fork(0x7265706cULL + static_cast<std::uint64_t>(i))));

@@ -127,8 +127,14 @@ public:
               std::int32_t first_worker = 0);
     // Router: picks at the request's arrival time.
     std::size_t choose(const workload::Request& r, std::span<const engine::WorkerLoad> loads) override {
-        return choose_at(r, r.arrival_ns, loads.size());
+        cur_loads_ = loads;
+        const std::size_t w = choose_at(r, r.arrival_ns, loads.size());
+        cur_loads_ = {};
+        return w;
     }
+    // An external chooser (router.plugin_kv_indexer): it picks from this router's figures (choose_kv) in
+    // place of the built-in cost; the indexer, the loads and the booking stay this router's.
+    void set_chooser(std::unique_ptr<Router> chooser) { chooser_ = std::move(chooser); }
     // Picks a worker (pool-local index) for `r` at `now`, and books it there.
     std::size_t choose_at(const workload::Request& r, core::TimeNs now, std::size_t workers);
     // The last choice's predicted overlap on the chosen worker, in blocks.
@@ -157,6 +163,7 @@ private:
     };
     std::size_t state_of(std::size_t replica) const { return opts_.replica_sync ? 0 : replica; }
     KvIndexer& indexer_mut(std::size_t state);
+    std::size_t book(const workload::Request& r, core::TimeNs now, std::size_t st, std::size_t pick);
     void keys_of(const workload::Request& r);
     std::int32_t extra_blocks(const workload::Request& r) const;
 
@@ -176,6 +183,9 @@ private:
     std::vector<std::int32_t> overlap_;
     std::vector<double> logits_;
     std::int32_t last_overlap_ = 0;
+    std::unique_ptr<Router> chooser_;
+    std::span<const engine::WorkerLoad> cur_loads_;
+    std::vector<std::int64_t> fig_prefill_, fig_blocks_, fig_new_;
 };
 
 std::unique_ptr<Router> make_kv_router(const RouterOptions& o, core::Rng rng);

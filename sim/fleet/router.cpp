@@ -60,6 +60,9 @@ std::vector<std::string> RouterOptions::validate() const {
     need(ttl_s > 0, "router.ttl_s", ttl_s, "must be > 0");
     need(replicas >= 1, "router.replicas", replicas, "must be >= 1");
     if (!kv_problems.empty()) return kv_problems;
+    if (plugin_kv_indexer && policy != "plugin")
+        return {fmt::format("router.plugin_kv_indexer = true: only read when router.policy = \"plugin\" (policy is {})",
+                            policy)};
     if (policy == "plugin") {
         if (plugin.empty()) return {"router.policy = plugin: set router.plugin to the router's shared library (.so)"};
     } else if (!builtin_routers().find(policy)) {

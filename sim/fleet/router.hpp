@@ -23,6 +23,9 @@ struct RouterOptions {
     // policy "plugin": the router shared library (see docs/plugins.md) and its parameters, "key=value" each.
     std::string plugin;
     std::vector<std::string> plugin_params;
+    // policy "plugin": run the KV router's indexer and active-load tracking (the "kv" options below) and
+    // hand their per-worker figures to the plugin, which makes the choice (docs/plugins.md). Default false.
+    bool plugin_kv_indexer = false;
 
     // policy "kv" (Dynamo's KV router, docs/router.md). Weight of the prefill blocks still to compute in
     // the cost (overlap_score_weight; Dynamo default 1.0; 0 = load balancing on active blocks only). >= 0.
@@ -47,11 +50,28 @@ struct RouterOptions {
     std::vector<std::string> validate() const;
 };
 
+// What the KV router knows per worker for one request (kv_router.hpp computes it), for an external chooser.
+struct KvFigures {
+    std::span<const std::int32_t> overlap_blocks;         // indexer's prefix overlap, blocks
+    std::span<const std::int64_t> active_prefill_tokens;  // router-side active prefill tokens
+    std::span<const std::int64_t> active_blocks;          // router-side active blocks
+    std::span<const std::int64_t> new_active_blocks;      // blocks this request would add
+    std::int32_t block_size = 16;
+    core::Rng* rng = nullptr;  // the KV router's random stream
+};
+
 class Router {
 public:
     virtual ~Router() = default;
     // Index into `loads` of the worker that gets `r`. loads is non-empty.
     virtual std::size_t choose(const workload::Request& r, std::span<const engine::WorkerLoad> loads) = 0;
+    // Chooser behind a KV router (router.plugin_kv_indexer): also sees the KV figures. `loads` may be empty
+    // (the disaggregated fleet does not gather them); kv's spans hold one entry per worker.
+    virtual std::size_t choose_kv(const workload::Request& r, std::span<const engine::WorkerLoad> loads,
+                                  const KvFigures& kv) {
+        (void)kv;
+        return choose(r, loads);
+    }
 };
 
 struct RouterEntry {

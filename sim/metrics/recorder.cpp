@@ -11,7 +11,7 @@ std::string_view to_string(RequestStatus s) {
     return "unknown";
 }
 
-Recorder::Recorder(const workload::Workload& w) {
+Recorder::Recorder(const workload::Workload& w, const RecorderOptions& o) {
     records_.resize(w.requests.size());
     std::uint64_t tokens = 0;
     for (std::size_t i = 0; i < w.requests.size(); ++i) {
@@ -23,7 +23,8 @@ Recorder::Recorder(const workload::Workload& w) {
         rec.output_tokens = r.output_tokens;
         tokens += static_cast<std::uint64_t>(r.output_tokens > 1 ? r.output_tokens - 1 : 0);
     }
-    itl_ns_.reserve(tokens);
+    if (o.itl_histogram == "on" || (o.itl_histogram == "auto" && tokens > kItlHistogramAutoGaps)) itl_hist_.emplace();
+    else itl_ns_.reserve(tokens);
 }
 
 }  // namespace dynosim::sim::metrics

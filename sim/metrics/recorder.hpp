@@ -2,8 +2,11 @@
 // the output files are computed from it afterwards. Storage is sized once from the workload.
 #pragma once
 #include <cstdint>
+#include <optional>
+#include <string>
 #include <vector>
 
+#include "sim/metrics/itl_histogram.hpp"
 #include "sim/metrics/request_record.hpp"
 #include "sim/workload/request.hpp"
 
@@ -19,21 +22,37 @@ struct EngineCounters {
     TimeNs busy_ns = 0;                     // sum over workers of time spent in forward passes
 };
 
+// How inter-token gaps are kept (config key metrics.itl_histogram): "off" stores every gap (exact
+// percentiles), "on" streams them into an ItlHistogram (percentiles within 0.5%, mean exact), "auto" (the
+// default) uses the histogram only when the workload's gap count, sum of (output tokens - 1), exceeds
+// kItlHistogramAutoGaps (100 M gaps = 800 MB exact).
+struct RecorderOptions {
+    std::string itl_histogram = "auto";
+};
+inline constexpr std::uint64_t kItlHistogramAutoGaps = 100'000'000;
+
 class Recorder {
 public:
-    explicit Recorder(const workload::Workload& w);
+    explicit Recorder(const workload::Workload& w, const RecorderOptions& o = {});
 
     RequestRecord& at(std::uint64_t id) { return records_[id]; }
     const std::vector<RequestRecord>& records() const { return records_; }
     // Inter-token latency of one token after the first, in ns.
-    void add_itl(TimeNs gap) { itl_ns_.push_back(gap); }
+    void add_itl(TimeNs gap) {
+        if (itl_hist_) itl_hist_->add(gap);
+        else itl_ns_.push_back(gap);
+    }
+    // Every gap in the order recorded; empty when they go to the histogram.
     const std::vector<TimeNs>& itl_ns() const { return itl_ns_; }
+    // The streaming histogram, or null when every gap is stored.
+    const ItlHistogram* itl_histogram() const { return itl_hist_ ? &*itl_hist_ : nullptr; }
     EngineCounters& counters() { return counters_; }
     const EngineCounters& counters() const { return counters_; }
 
 private:
     std::vector<RequestRecord> records_;
     std::vector<TimeNs> itl_ns_;
+    std::optional<ItlHistogram> itl_hist_;
     EngineCounters counters_;
 };
 

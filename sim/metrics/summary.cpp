@@ -117,6 +117,16 @@ Summary summarize(const Recorder& rec, const RunInfo& info, const SlaOptions& sl
     }
     s.itl = summarize_ms(std::move(itl));
     if (s.itl.count > 0) s.itl.mean = core::ns_to_ms(itl_sum_ns) / static_cast<double>(s.itl.count);
+    if (const ItlHistogram* h = rec.itl_histogram(); h && h->count() > 0) {
+        // Streamed gaps: count, mean, min and max exact; percentiles within the histogram's relative error.
+        s.itl.count = h->count();
+        s.itl.mean = core::ns_to_ms(static_cast<TimeNs>(h->sum_ns())) / static_cast<double>(h->count());
+        s.itl.min = core::ns_to_ms(h->min());
+        s.itl.max = core::ns_to_ms(h->max());
+        s.itl.p50 = h->percentile_ns(0.50) / 1e6;
+        s.itl.p90 = h->percentile_ns(0.90) / 1e6;
+        s.itl.p99 = h->percentile_ns(0.99) / 1e6;
+    }
 
     const auto& c = rec.counters();
     s.preemptions = c.preemptions;

@@ -78,6 +78,8 @@ std::vector<std::string> Opts::validate(const SourceMap& where) const {
     require(sim.max_time_s >= 0, "sim.max_time_s", sim.max_time_s, "must be >= 0");
     require(sla.ttft_ms >= 0, "sla.ttft_ms", sla.ttft_ms, "must be >= 0 (0 disables the bound)");
     require(sla.tpot_ms >= 0, "sla.tpot_ms", sla.tpot_ms, "must be >= 0 (0 disables the bound)");
+    require(metrics.itl_histogram == "auto" || metrics.itl_histogram == "on" || metrics.itl_histogram == "off",
+            "metrics.itl_histogram", metrics.itl_histogram, "must be \"auto\", \"on\" or \"off\"");
     add(router.validate());
     if (router.policy == "kv" && router.use_kv_events && engine.backend == "sglang")
         raw.push_back("router.use_kv_events = true: the sglang backend publishes no KV events in dynosim (its radix "
@@ -273,7 +275,7 @@ Result run_scenario_impl(const ScenarioOptions& o, std::optional<workload::Workl
         res.workload = std::make_unique<workload::Workload>(
             workload::build_workload(wopts, static_cast<std::uint64_t>(o.sim.seed)));
     }
-    res.recorder = std::make_unique<metrics::Recorder>(*res.workload);
+    res.recorder = std::make_unique<metrics::Recorder>(*res.workload, o.metrics);
 
     core::Simulation sim(static_cast<std::uint64_t>(o.sim.seed));
     const std::int64_t pool_tokens = (blocks - 1) * kv_block;  // SGLang counts its pool in tokens

@@ -74,6 +74,7 @@ struct ScenarioOptions {
     TimingSection timing;
     workload::WorkloadOptions workload{.kind = "generator"};  // defaults run without any data file
     metrics::SlaOptions sla;
+    metrics::RecorderOptions metrics;  // metrics.itl_histogram
     SimOptions sim;
     // Folder that relative paths in the config are taken from (the config file's folder).
     std::filesystem::path base_dir = ".";

@@ -99,7 +99,7 @@ Result run_disagg_scenario(const ScenarioOptions& o, const hw::ModelSpec& model,
         res.workload = std::make_unique<workload::Workload>(
             workload::build_workload(wopts, static_cast<std::uint64_t>(o.sim.seed)));
     }
-    res.recorder = std::make_unique<metrics::Recorder>(*res.workload);
+    res.recorder = std::make_unique<metrics::Recorder>(*res.workload, o.metrics);
     core::Simulation sim(static_cast<std::uint64_t>(o.sim.seed));
 
     const std::int32_t np = d.prefill.workers, nd = d.decode.workers;

@@ -27,6 +27,9 @@ void add_scenario_bindings(std::vector<Binding<Opts>>& b) {
         "router.policy = plugin: path of the router's shared library (.so), relative to the config file"));
     b.push_back(bind_key<Opts, std::vector<std::string>>("router.plugin_params", [](Opts& o) -> auto& { return o.router.plugin_params; },
         "router.policy = plugin: parameters handed to the plugin, \"key=value\" each (e.g. [\"cap=4\"])"));
+    b.push_back(bind_key<Opts, bool>("router.plugin_kv_indexer", [](Opts& o) -> auto& { return o.router.plugin_kv_indexer; },
+        "router.policy = plugin: run the KV router's indexer and active-load tracking (the kv keys below) and give "
+        "the plugin per-worker overlap and active-load figures (docs/plugins.md)"));
     // Dynamo's KV router (lib/kv-router/src/scheduling/config.rs defaults; docs/router.md).
     b.push_back(bind_key<Opts, double>("router.overlap_score_weight", [](Opts& o) -> auto& { return o.router.overlap_score_weight; },
         "router.policy = kv: weight of the prefill blocks still to compute in cost = weight x prefill blocks + "
@@ -215,6 +218,8 @@ void add_scenario_bindings(std::vector<Binding<Opts>>& b) {
         "goodput bound on time to first token, ms (0 = no bound)"));
     b.push_back(bind_key<Opts, double>("sla.tpot_ms", [](Opts& o) -> auto& { return o.sla.tpot_ms; },
         "goodput bound on time per output token, ms (0 = no bound)"));
+    b.push_back(bind_key<Opts, std::string>("metrics.itl_histogram", [](Opts& o) -> auto& { return o.metrics.itl_histogram; },
+        "inter-token gaps: off = keep every gap (exact percentiles), on = streaming log histogram (percentiles within 0.5%, mean exact), auto = on above 100 M gaps"));
     b.push_back(bind_key<Opts, std::int64_t>("sim.seed", [](Opts& o) -> auto& { return o.sim.seed; },
         "seed of every random choice; the same config and seed give byte-identical outputs"));
     b.push_back(bind_key<Opts, double>("sim.max_time_s", [](Opts& o) -> auto& { return o.sim.max_time_s; },

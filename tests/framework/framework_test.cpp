@@ -107,7 +107,7 @@ TEST_CASE("study file errors name the file, line, field and rule", "[framework]"
                Catch::Contains("dimension fleet.workers: empty bounds: min = 5 must be <= max = 4"));
     CHECK_THAT(errors_of(replace("budget = 5", "budget = 0")), Catch::Contains("bad.toml:2: study.budget = 0: must be >= 1"));
     CHECK_THAT(errors_of(replace("name = \"random\"", "name = \"annealing\"")),
-               Catch::Contains("optimizer.name: unknown optimizer 'annealing'"));
+               Catch::Contains("bad.toml:8: optimizer.name = \"annealing\": unknown optimizer"));
     CHECK_THAT(errors_of(replace("metric = \"ttft.p90\"\nmax", "metric = \"ttft.p95\"\nmax")),
                Catch::Contains("constraint.metric = \"ttft.p95\": unknown metric"));
     CHECK_THAT(errors_of(replace("max = 64", "max = 0")), Catch::Contains("engine.max_num_seqs"));

@@ -201,6 +201,31 @@ TEST_CASE("the least_loaded plugin routes as the built-in least_loaded", "[plugi
           outputs(builtin, kTraceSlice, {"router.policy=least_loaded"}, "ll-builtin"));
 }
 
+TEST_CASE("the kv_router plugin gives byte-identical results to the built-in KV router on a Mooncake slice",
+          "[plugins]") {
+    // The host runs the KV indexer and active loads (plugin_kv_indexer) and lends its random stream; the
+    // plugin ports the cost and the tie-breaks, so every choice and every random draw is the built-in's.
+    for (const char* temp : {"0", "0.5"}) {
+        const std::vector<std::string> kv = {"router.policy=kv", std::string("router.temperature=") + temp};
+        std::vector<std::string> plug = router(DS_POLICY_KV_ROUTER, std::string("[\"temperature=") + temp + "\"]");
+        plug.push_back("router.plugin_kv_indexer=true");
+        const auto builtin = run(kTraceSlice, kv);
+        const auto plugin = run(kTraceSlice, plug);
+        REQUIRE(builtin.summary.finished > 300);
+        CHECK(outputs(plugin, kTraceSlice, plug, std::string("kv-plugin-") + temp) ==
+              outputs(builtin, kTraceSlice, kv, std::string("kv-builtin-") + temp));
+    }
+    // Load balancing alone (weight 0) routes differently: the comparison can tell the costs apart.
+    std::vector<std::string> lb = router(DS_POLICY_KV_ROUTER, "[\"overlap_score_weight=0\"]");
+    lb.push_back("router.plugin_kv_indexer=true");
+    CHECK(outputs(run(kTraceSlice, lb), kTraceSlice, lb, "kv-plugin-lb") !=
+          outputs(run(kTraceSlice, {"router.policy=kv"}), kTraceSlice, {"router.policy=kv"}, "kv-builtin-0"));
+    // Without the host's figures the plugin says what it needs; the key is only read for plugins.
+    CHECK_THAT(error_of(kTraceSlice, router(DS_POLICY_KV_ROUTER)), Catch::Contains("router.plugin_kv_indexer = true"));
+    CHECK_THAT(error_of(kTraceSlice, {"router.plugin_kv_indexer=true"}),
+               Catch::Contains("only read when router.policy = \"plugin\""));
+}
+
 TEST_CASE("policy plugins serve every request, repeat for a seed, and prefix affinity finds more prefixes",
           "[plugins]") {
     for (const char* p : {DS_POLICY_POWER_OF_TWO, DS_POLICY_PREFIX_AFFINITY}) {

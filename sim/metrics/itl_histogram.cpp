@@ -1,0 +1,67 @@
+#include "sim/metrics/itl_histogram.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <stdexcept>
+
+namespace dynosim::sim::metrics {
+
+ItlHistogram::ItlHistogram(double relative_error)
+    : alpha_(relative_error),
+      gamma_((1 + relative_error) / (1 - relative_error)),
+      log_gamma_(std::log((1 + relative_error) / (1 - relative_error))) {
+    if (!(relative_error > 0 && relative_error < 0.5))
+        throw std::invalid_argument("ItlHistogram: relative error must be in (0, 0.5)");
+}
+
+std::int32_t ItlHistogram::bucket_of(core::TimeNs v) const {
+    // v >= 1: bucket i >= 1 with g^(i-1) < v <= g^i (bucket 0 holds exactly 1 ns).
+    return std::max(0, static_cast<std::int32_t>(std::ceil(std::log(static_cast<double>(v)) / log_gamma_)));
+}
+
+double ItlHistogram::value_of(std::int32_t bucket) const {
+    return 2 * std::pow(gamma_, bucket) / (gamma_ + 1);
+}
+
+void ItlHistogram::add(core::TimeNs gap_ns) {
+    const core::TimeNs v = std::max<core::TimeNs>(gap_ns, 0);
+    if (count_ == 0) min_ = max_ = v;
+    min_ = std::min(min_, v);
+    max_ = std::max(max_, v);
+    ++count_;
+    sum_ += static_cast<std::uint64_t>(v);
+    if (v == 0) {
+        ++zeros_;
+        return;
+    }
+    const auto b = static_cast<std::size_t>(bucket_of(v));
+    if (b >= counts_.size()) counts_.resize(b + 1, 0);
+    ++counts_[b];
+}
+
+double ItlHistogram::order_stat_ns(std::uint64_t k) const {
+    if (k == 0) return static_cast<double>(min_);
+    if (k + 1 >= count_) return static_cast<double>(max_);
+    if (k < zeros_) return 0;
+    std::uint64_t seen = zeros_;
+    for (std::size_t b = 0; b < counts_.size(); ++b) {
+        seen += counts_[b];
+        if (k < seen) {
+            // Clamp to the exact extremes (the first and last buckets may hold them).
+            return std::clamp(value_of(static_cast<std::int32_t>(b)), static_cast<double>(min_),
+                              static_cast<double>(max_));
+        }
+    }
+    return static_cast<double>(max_);
+}
+
+double ItlHistogram::percentile_ns(double q) const {
+    const double pos = q * static_cast<double>(count_ - 1);
+    const auto lo = static_cast<std::uint64_t>(std::floor(pos));
+    const std::uint64_t hi = std::min(lo + 1, count_ - 1);
+    const double a = order_stat_ns(lo);
+    const double b = hi == lo ? a : order_stat_ns(hi);
+    return a + (b - a) * (pos - static_cast<double>(lo));
+}
+
+}  // namespace dynosim::sim::metrics
