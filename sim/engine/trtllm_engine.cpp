@@ -271,15 +271,7 @@ void TrtllmEngine::complete_step(TimeNs now) {
             if (s.num_output == 1) sink->first_token(worker_index_, s.request, now);
             if (s.num_output >= s.target_output) sink->finished(worker_index_, s.request, now);
         }
-        metrics::RequestRecord& rec = rec_.at(s.request);
-        rec.generated = s.num_output;
-        if (s.num_output == 1) rec.first_token_ns = now;
-        else rec_.add_itl(now - s.last_token_ns);
-        s.last_token_ns = now;
-        rec.last_token_ns = now;
-        if (s.num_output >= s.target_output) {
-            rec.finish_ns = now;
-            rec.status = metrics::RequestStatus::Finished;
+        if (rec_.record_token(s.request, s.num_output, s.target_output, now, s.last_token_ns)) {
             allocate(s, 0, static_cast<std::int32_t>(s.kv.blocks.size()) * tpb_, s.num_computed);
             kv_.free(s.kv);
             s.started = false;

@@ -37,6 +37,21 @@ public:
 
     RequestRecord& at(std::uint64_t id) { return records_[id]; }
     const std::vector<RequestRecord>& records() const { return records_; }
+    // Request `id` sampled its n-th output token (n >= 1) at `now`; `last_token_ns` is its previous token's
+    // time and is updated. Records TTFT, the inter-token gap and, when n reaches `target`, the finish.
+    // Returns true when the request finished. Every engine reports tokens through this one place.
+    bool record_token(std::uint64_t id, std::int32_t n, std::int32_t target, TimeNs now, TimeNs& last_token_ns) {
+        RequestRecord& rec = records_[id];
+        rec.generated = n;
+        if (n == 1) rec.first_token_ns = now;
+        else add_itl(now - last_token_ns);
+        last_token_ns = now;
+        rec.last_token_ns = now;
+        if (n < target) return false;
+        rec.finish_ns = now;
+        rec.status = RequestStatus::Finished;
+        return true;
+    }
     // Inter-token latency of one token after the first, in ns.
     void add_itl(TimeNs gap) {
         if (itl_hist_) itl_hist_->add(gap);
