@@ -1,5 +1,7 @@
 #include "sim/scenario/scenario.hpp"
 
+#include "sim/scenario/run_loop.hpp"
+
 #include <fmt/format.h>
 
 #include <algorithm>
@@ -308,18 +310,7 @@ Result run_scenario_impl(const ScenarioOptions& o, std::optional<workload::Workl
     horizon.until = until;
     if (eng.coalesce_steps)
         for (const auto& w : fleet.workers()) w->set_input_horizon(&horizon);
-    if (!progress) {
-        sim.run(until);
-    } else {
-        // Run in slices of simulated time so the caller can report progress; the event order is the same.
-        constexpr core::TimeNs kSlice = 30 * core::kNsPerSec;
-        const auto total = res.workload->requests.size();
-        for (core::TimeNs t = kSlice;; t += kSlice) {
-            sim.run(std::min(t, until));
-            progress(core::ns_to_seconds(sim.now()), fleet.arrivals_so_far(), total);
-            if (sim.pending_events() == 0 || t >= until) break;
-        }
-    }
+    run_until(sim, until, progress, fleet, res.workload->requests.size());
 
     for (const auto& w : fleet.workers()) res.recorder->counters().evictions += w->engine().evictions();
     metrics::RunInfo info;

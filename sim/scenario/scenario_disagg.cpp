@@ -15,6 +15,8 @@
 #include "sim/hw/model.hpp"
 #include "sim/scenario/scenario.hpp"
 
+#include "sim/scenario/run_loop.hpp"
+
 namespace dynosim::sim::scenario {
 
 namespace {
@@ -146,17 +148,7 @@ Result run_disagg_scenario(const ScenarioOptions& o, const hw::ModelSpec& model,
     fleet.attach(sim);
     // No step coalescing (fleet/disagg.hpp): workers step one event at a time whatever engine.coalesce_steps.
     const core::TimeNs until = o.sim.max_time_s > 0 ? core::seconds_to_ns(o.sim.max_time_s) : core::kTimeMax;
-    if (!progress) {
-        sim.run(until);
-    } else {
-        constexpr core::TimeNs kSlice = 30 * core::kNsPerSec;
-        const auto total = res.workload->requests.size();
-        for (core::TimeNs t = kSlice;; t += kSlice) {
-            sim.run(std::min(t, until));
-            progress(core::ns_to_seconds(sim.now()), fleet.arrivals_so_far(), total);
-            if (sim.pending_events() == 0 || t >= until) break;
-        }
-    }
+    run_until(sim, until, progress, fleet, res.workload->requests.size());
 
     for (const auto& w : fleet.prefill_workers()) res.recorder->counters().evictions += w->engine().evictions();
     for (const auto& w : fleet.decode_workers()) res.recorder->counters().evictions += w->engine().evictions();
