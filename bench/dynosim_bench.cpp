@@ -8,35 +8,18 @@
 #include <sys/utsname.h>
 
 #include <cstdio>
-#include <fstream>
 #include <string>
 
+#include "bench/bench_common.hpp"
 #include "sim/scenario/scenario.hpp"
 
 namespace sc = dynosim::sim::scenario;
-
-namespace {
-
-double peak_rss_mib() {
-    rusage u{};
-    getrusage(RUSAGE_SELF, &u);
-    return static_cast<double>(u.ru_maxrss) / 1024.0;  // Linux reports KiB
-}
-
-std::string cpu_model() {
-    std::ifstream in("/proc/cpuinfo");
-    for (std::string line; std::getline(in, line);)
-        if (line.rfind("model name", 0) == 0) return line.substr(line.find(':') + 2);
-    return "unknown";
-}
-
-}  // namespace
 
 int main(int argc, char** argv) {
     const int repeats = argc > 1 ? std::atoi(argv[1]) : 3;
     utsname un{};
     uname(&un);
-    fmt::print("dynosim bench  commit {}  machine {} ({})\n", DYNOSIM_GIT_COMMIT, un.nodename, cpu_model());
+    fmt::print("dynosim bench  commit {}  machine {} ({})\n", DYNOSIM_GIT_COMMIT, un.nodename, dynosim::bench::cpu_model());
     struct Case {
         int workers;
         const char* backend;
@@ -48,22 +31,7 @@ int main(int argc, char** argv) {
                "sim s/wall s", "events/s", "steps/s", "RSS MiB");
     for (const Case& c : cases) {
         const int workers = c.workers;
-        const std::string text = fmt::format(R"(
-[model]
-name = "Llama-3.1-8B"
-[hardware]
-gpu = "H100-SXM"
-[fleet]
-workers = {}
-[router]
-policy = "least_loaded"
-[workload]
-kind = "trace"
-path = "data:traces/mooncake/conversation_trace.jsonl"
-[workload.transform]
-window_end_s = 3600
-)",
-                                             workers);
+        const std::string text = dynosim::bench::mooncake_hour_scenario(workers);
         try {
             // TRT-LLM: chunked context on (Dynamo's TRT-LLM configs enable it; off, Mooncake prompts longer
             // than max_num_tokens would be rejected).
@@ -84,7 +52,7 @@ window_end_s = 3600
                        fmt::format("mooncake 1h, {} x H100 8B, {}{}", workers, c.backend, c.coalesce ? "" : " stepwise"),
                        best.workload->requests.size(), best_wall, best.stats.simulated_seconds,
                        best.stats.simulated_seconds / best_wall, static_cast<double>(best.stats.events) / best_wall,
-                       static_cast<double>(best.summary.steps) / best_wall, peak_rss_mib());
+                       static_cast<double>(best.summary.steps) / best_wall, dynosim::bench::peak_rss_mib());
             fmt::print("    TTFT p50 {:.1f} ms p99 {:.1f} ms, TPOT p50 {:.2f} ms, prefix hit {:.1f}%, preemptions {}\n",
                        best.summary.ttft.p50, best.summary.ttft.p99, best.summary.tpot.p50,
                        100 * best.summary.prefix_hit_rate, best.summary.preemptions);

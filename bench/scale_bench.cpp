@@ -15,6 +15,7 @@
 #include <cstdlib>
 #include <string>
 
+#include "bench/bench_common.hpp"
 #include "sim/scenario/scenario.hpp"
 #include "sim/workload/workload_options.hpp"
 
@@ -22,12 +23,6 @@ namespace sc = dynosim::sim::scenario;
 namespace wl = dynosim::sim::workload;
 
 namespace {
-
-double peak_rss_mib() {
-    rusage u{};
-    getrusage(RUSAGE_SELF, &u);
-    return static_cast<double>(u.ru_maxrss) / 1024.0;  // Linux reports KiB
-}
 
 double seconds_since(std::chrono::steady_clock::time_point t0) {
     return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
@@ -66,22 +61,7 @@ int main(int argc, char** argv) {
     const int workers = argc > 2 ? std::atoi(argv[2]) : 1000;
     const std::string itl = argc > 3 ? argv[3] : "auto";
     try {
-        const std::string text = fmt::format(R"(
-[model]
-name = "Llama-3.1-8B"
-[hardware]
-gpu = "H100-SXM"
-[fleet]
-workers = {}
-[router]
-policy = "least_loaded"
-[workload]
-kind = "trace"
-path = "data:traces/mooncake/conversation_trace.jsonl"
-[workload.transform]
-window_end_s = 3600
-)",
-                                             workers);
+        const std::string text = dynosim::bench::mooncake_hour_scenario(workers);
         sc::ScenarioOptions o = sc::load_scenario_text(text, "<scale-bench>", {fmt::format("metrics.itl_histogram=\"{}\"", itl)});
         auto t0 = std::chrono::steady_clock::now();
         wl::WorkloadOptions wo = o.workload;
@@ -89,7 +69,7 @@ window_end_s = 3600
         const wl::Workload base = wl::build_workload(wo, static_cast<std::uint64_t>(o.sim.seed));
         wl::Workload w = tile(base, n, workers / 16.0);
         const double build_s = seconds_since(t0);
-        const double rss_workload = peak_rss_mib();
+        const double rss_workload = dynosim::bench::peak_rss_mib();
         t0 = std::chrono::steady_clock::now();
         sc::Result r = sc::run_scenario(o, std::move(w));
         const double total_s = seconds_since(t0);
@@ -102,7 +82,7 @@ window_end_s = 3600
                    build_s, rss_workload, s.wall_seconds, total_s);
         fmt::print("  events {}  events/s {:.3g}  steps {}  simulated {:.0f} s  sim s/wall s {:.0f}  peak RSS {:.0f} MiB\n",
                    s.events, static_cast<double>(s.events) / s.wall_seconds, r.summary.steps, s.simulated_seconds,
-                   s.simulated_seconds / s.wall_seconds, peak_rss_mib());
+                   s.simulated_seconds / s.wall_seconds, dynosim::bench::peak_rss_mib());
         fmt::print("  finished {} / {}  TTFT p50 {:.1f} ms p99 {:.1f} ms  TPOT p50 {:.2f} ms  ITL count {} p50 {:.2f} p99 {:.2f} ms\n",
                    r.summary.finished, r.summary.submitted, r.summary.ttft.p50, r.summary.ttft.p99, r.summary.tpot.p50,
                    r.summary.itl.count, r.summary.itl.p50, r.summary.itl.p99);

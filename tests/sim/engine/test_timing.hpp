@@ -1,6 +1,11 @@
-// A timing model whose step time is hand-computable: fixed + per_token x tokens in the batch.
+// Engine-test helpers: a timing model whose step time is hand-computable (fixed + per_token x tokens in the
+// batch) and a request builder.
 #pragma once
+#include <utility>
+#include <vector>
+
 #include "sim/timing/timing_model.hpp"
+#include "sim/workload/request.hpp"
 
 namespace dynosim::test {
 
@@ -15,5 +20,17 @@ public:
 private:
     sim::core::TimeNs fixed_, per_token_;
 };
+
+// A request arriving at `at` with `in` prompt and `out` output tokens; `h` its prefix hashes, one per `hb`.
+inline sim::workload::Request req(sim::core::TimeNs at, std::int32_t in, std::int32_t out,
+                                  std::vector<std::uint64_t> h = {}, std::int32_t hb = 16) {
+    sim::workload::Request r;
+    r.arrival_ns = at;
+    r.input_tokens = in;
+    r.output_tokens = out;
+    r.block_hashes = std::move(h);
+    r.hash_block_tokens = hb;
+    return r;
+}
 
 }  // namespace dynosim::test

@@ -8,19 +8,9 @@
 
 using namespace dynosim::sim;
 using dynosim::test::LinearTiming;
+using dynosim::test::req;
 
 namespace {
-
-workload::Request req(core::TimeNs at, std::int32_t in, std::int32_t out, std::vector<std::uint64_t> h = {},
-                      std::int32_t hb = 16) {
-    workload::Request r;
-    r.arrival_ns = at;
-    r.input_tokens = in;
-    r.output_tokens = out;
-    r.block_hashes = std::move(h);
-    r.hash_block_tokens = hb;
-    return r;
-}
 
 engine::EngineOptions small_engine() {
     engine::EngineOptions e;
