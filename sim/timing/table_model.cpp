@@ -355,12 +355,31 @@ TableTimingModel::TableTimingModel(const hw::ModelSpec& model, const hw::GpuSpec
     const std::string kvd = table_dtype(opts.kv_dtype);
     const int h = static_cast<int>(heads_), kvh = static_cast<int>(kv_heads_), hd = model.head_dim;
     auto pick = [&](const std::shared_ptr<const AttentionTable>& t, const AttentionSlice*& slice, double& scale,
-                    bool generation) {
+                    double& batch_mult, bool generation) {
         if (!t) return;
         slice = t->find(h, kvh, hd, kvd);
         if (slice) {
             ++table_ops_;
             return;
+        }
+        // Attention kernels parallelise over (sequence, KV head) with the group's query heads inside: kvh KV
+        // heads of `group` query heads each at batch B do the same work, bytes and thread blocks as kv' heads
+        // at batch B x kvh / kv'. Take the largest measured kv' dividing kvh with the same group size.
+        if (kvh > 0 && h % kvh == 0) {
+            const int group = h / kvh;
+            for (int kvp = kvh - 1; kvp >= 1; --kvp) {
+                if (kvh % kvp != 0) continue;
+                if (const AttentionSlice* s = t->find(kvp * group, kvp, hd, kvd)) {
+                    slice = s;
+                    batch_mult = static_cast<double>(kvh) / kvp;
+                    ++table_ops_;
+                    note(fmt::format("{}: no rows for heads={} kv_heads={} head_dim={} in {}: priced as heads={} "
+                                     "kv_heads={} at {:.3g}x the batch (same work per KV head)",
+                                     generation ? "attention_generation" : "attention_context", h, kvh, hd, t->file,
+                                     s->heads, s->kv_heads, batch_mult));
+                    return;
+                }
+            }
         }
         slice = t->nearest(h, kvh, hd, kvd);
         if (!slice) {
@@ -376,8 +395,8 @@ TableTimingModel::TableTimingModel(const hw::ModelSpec& model, const hw::GpuSpec
                          generation ? "attention_generation" : "attention_context", h, kvh, hd, t->file,
                          slice->heads, slice->kv_heads, scale));
     };
-    pick(ctx_table_, ctx_, ctx_scale_, false);
-    pick(gen_table_, gen_, gen_scale_, true);
+    pick(ctx_table_, ctx_, ctx_scale_, ctx_batch_mult_, false);
+    pick(gen_table_, gen_, gen_scale_, gen_batch_mult_, true);
 
     // Collectives.
     if (tp_ > 1) {
@@ -504,7 +523,7 @@ double TableTimingModel::attention_context_ms(double prefills, double eff_len, d
     if (prefills <= 0) return 0;
     if (ctx_) {
         bool outside = false;
-        const double v = ctx_->grid.eval(prefills, eff_len, &outside) * ctx_scale_;
+        const double v = ctx_->grid.eval(prefills * ctx_batch_mult_, eff_len, &outside) * ctx_scale_;
         if (outside) flag(kAttnCtx, eff_len);
         return v;
     }
@@ -518,7 +537,7 @@ double TableTimingModel::attention_generation_ms(double decodes, double mean_kv)
     if (decodes <= 0) return 0;
     if (gen_) {
         bool outside = false;
-        const double v = gen_->grid.eval(decodes, mean_kv, &outside) * gen_scale_;
+        const double v = gen_->grid.eval(decodes * gen_batch_mult_, mean_kv, &outside) * gen_scale_;
         if (outside) flag(kAttnGen, decodes * mean_kv);
         return v;
     }
@@ -652,8 +671,8 @@ double TableTimingModel::evaluate(const StepKey& key, std::vector<OpCost>* out) 
                 case kSharedUp: source = shared_up_.curve.empty() ? "roofline (fitted)" : "table"; break;
                 case kSharedDown: source = shared_down_.curve.empty() ? "roofline (fitted)" : "table"; break;
                 case kLmHead: source = lm_head_.curve.empty() ? "roofline (fitted)" : "table"; break;
-                case kAttnCtx: source = ctx_ ? (ctx_scale_ != 1 ? "table (head-scaled)" : "table") : "roofline (fitted)"; break;
-                case kAttnGen: source = gen_ ? (gen_scale_ != 1 ? "table (head-scaled)" : "table") : "roofline (fitted)"; break;
+                case kAttnCtx: source = ctx_ ? (ctx_scale_ != 1 ? "table (head-scaled)" : ctx_batch_mult_ != 1 ? "table (heads folded into batch)" : "table") : "roofline (fitted)"; break;
+                case kAttnGen: source = gen_ ? (gen_scale_ != 1 ? "table (head-scaled)" : gen_batch_mult_ != 1 ? "table (heads folded into batch)" : "table") : "roofline (fitted)"; break;
                 case kAllReduce: source = (ar_graph_ || ar_nccl_) ? "table" : "roofline (fitted)"; break;
                 case kAllToAll: source = a2a_ ? "table" : "roofline (fitted)"; break;
                 case kExperts: source = moe_curve_ ? "table" : "roofline (fitted)"; break;

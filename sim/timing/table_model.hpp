@@ -191,6 +191,8 @@ private:
     const AttentionSlice* ctx_ = nullptr;
     const AttentionSlice* gen_ = nullptr;
     double ctx_scale_ = 1, gen_scale_ = 1;
+    // Batch multipliers when the layout is priced as fewer KV heads of the same group size (kv / kv').
+    double ctx_batch_mult_ = 1, gen_batch_mult_ = 1;
     // Collectives.
     std::shared_ptr<const CommTable> custom_ar_table_, nccl_table_;
     const CommCurve* ar_graph_ = nullptr;
