@@ -10,6 +10,8 @@
 #include <fmt/format.h>
 
 #include "cli/commands.hpp"
+#include "framework/overhead_fit.hpp"
+#include "framework/validation.hpp"
 #include "sim/timing/calibration.hpp"
 #include "sim/timing/op_tables.hpp"
 
@@ -27,6 +29,9 @@ struct CalibArgs {
     // fit
     std::string hardware = "sim2real";
     std::string out;
+    std::string method = "simulate";  // sim2real: simulate (fixed point through the simulator) or littles-law
+    std::string runs;                 // runs table for --method simulate; default the sim2real-trainval runs
+    int jobs = 1;
 };
 
 std::string data_dir_of(const CalibArgs& a) {
@@ -90,8 +95,42 @@ int run_validate(const CalibArgs& a) {
     return 0;
 }
 
+int run_fit_simulate(const CalibArgs& a, const std::filesystem::path& data) {
+    const std::filesystem::path runs_path =
+        a.runs.empty() ? data / "serving" / "sim2real-trainval" / "experiments.csv" : std::filesystem::path(a.runs);
+    const framework::RunsTable runs = framework::read_runs_csv(runs_path);
+    framework::ValidateOptions o;
+    o.data_dir = data;
+    framework::OverheadFitOptions fo;
+    fo.jobs = std::max(1, a.jobs);
+    const auto fit = framework::fit_overheads_by_simulation(runs, o, fo);
+    for (const auto& line : fit.log) fmt::print("# {}\n", line);
+    fmt::print("# {:<24} {:>10} {:>10} {:>8}\n", "run stage", "meas ms", "sim ms", "err %");
+    for (const auto& p : fit.points)
+        fmt::print("# {:<24} {:>10.3f} {:>10.3f} {:>+8.2f}\n", p.id, p.measured_tpot_ms, p.predicted_tpot_ms,
+                   100 * (p.predicted_tpot_ms / p.measured_tpot_ms - 1));
+    const std::string text = fmt::format(
+        "# dynosim calibration: per-step overhead fitted by `dynosim calib fit --method simulate` (time per output\n"
+        "# token of every run stage simulated with these overheads vs measured); front end for validate: {:.2f} ms\n"
+        "source = \"{} ({} run stages, simulated)\"\npoints = {}\nstep_overhead_us = {:.1f}\nper_seq_overhead_us = {:.2f}\n",
+        fit.frontend_ms, runs_path.string(), fit.points.size(), fit.points.size(), fit.step_overhead_us,
+        fit.per_seq_overhead_us);
+    std::cout << text;
+    fmt::print("# median |error| of the time per output token: {:.2f}% with the starting overheads, {:.2f}% fitted\n",
+               fit.median_abs_pct_before, fit.median_abs_pct_after);
+    if (!a.out.empty()) {
+        std::ofstream f(a.out);
+        if (!f) throw std::runtime_error("cannot write " + a.out);
+        f << text;
+    }
+    return 0;
+}
+
 int run_fit(const CalibArgs& a) {
     const std::filesystem::path data = data_dir_of(a);
+    if (a.method != "simulate" && a.method != "littles-law")
+        throw std::runtime_error("calib fit --method " + a.method + ": simulate or littles-law");
+    if (a.hardware == "sim2real" && a.method == "simulate") return run_fit_simulate(a, data);
     tm::TableTimingOptions base;
     base.data_dir = data.string();
     const auto fit = a.hardware == "sim2real" ? tm::fit_overhead_sim2real(data, base)
@@ -128,6 +167,12 @@ void add_calib_command(CLI::App& app) {
     fit->add_option("--data-dir", args->data_dir, "shared data folder")->capture_default_str();
     fit->add_option("--data", args->hardware, "sim2real (vLLM 0.15.1 serving runs on H100), or SplitwiseSim's h100-80gb / a100-80gb")->capture_default_str();
     fit->add_option("--out", args->out, "write the calibration file here (timing.calibration_file)");
+    fit->add_option("--method", args->method,
+                    "sim2real: simulate (simulate every run stage, fit to the measured time per output token) or "
+                    "littles-law (one decode-only batch per stage)")
+        ->capture_default_str();
+    fit->add_option("--runs", args->runs, "runs table for --method simulate (default: sim2real-trainval/experiments.csv)");
+    fit->add_option("--jobs", args->jobs, "rows simulated at once (--method simulate)")->capture_default_str();
     fit->callback([args] { exit_code() = run_fit(*args); });
 }
 

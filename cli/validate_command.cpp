@@ -17,7 +17,8 @@ namespace dynosim::cli {
 namespace {
 
 struct ValidateArgs {
-    std::string runs, out_dir, replay, data_dir;
+    std::string runs, out_dir, replay, data_dir, calibration;
+    double frontend_ms = -1;  // < 0: ValidateOptions' default
     int jobs = 1;
     bool quiet = false;
 };
@@ -31,6 +32,8 @@ void write_file(const std::filesystem::path& p, const std::string& text) {
 int run(const ValidateArgs& a) {
     framework::ValidateOptions o;
     if (!a.data_dir.empty()) o.data_dir = a.data_dir;
+    if (!a.calibration.empty()) o.timing.table.calibration_file = a.calibration;
+    if (a.frontend_ms >= 0) o.frontend_ms = a.frontend_ms;
     if (!a.out_dir.empty()) std::filesystem::create_directories(a.out_dir);
     if (!a.replay.empty()) {
         std::optional<framework::RunsTable> table;
@@ -71,6 +74,10 @@ void add_validate_command(CLI::App& app) {
     cmd->add_option("--jobs", args->jobs, "rows simulated at once (0 = one per core)")->capture_default_str();
     cmd->add_option("--replay", args->replay, "replay the recorded requests of every run in this folder");
     cmd->add_option("--data", args->data_dir, "shared data folder (default: $DYNOSIM_DATA or ../shared/data)");
+    cmd->add_option("--calibration", args->calibration,
+                    "overheads from this calibration file (`dynosim calib fit --out`) instead of the defaults");
+    cmd->add_option("--frontend-ms", args->frontend_ms, "front-end latency added to TTFT and E2E, ms (default 5)")
+        ->check(CLI::NonNegativeNumber);
     cmd->add_flag("--quiet", args->quiet, "print nothing; only write --out files");
     cmd->callback([args] { exit_code() = run(*args); });
 }
