@@ -53,7 +53,7 @@ path = "data:traces/mooncake/conversation_trace.jsonl"
             base, "<bench>",
             {"router.policy=plugin", fmt::format("router.plugin=\"{}\"", DS_POLICY_LEAST_LOADED)});
         const sc::ScenarioOptions lru_plugin = sc::load_scenario_text(
-            base, "<bench>", {"engine.cache_policy=plugin", fmt::format("engine.cache_policy_plugin=\"{}\"", DS_POLICY_LRU)});
+            base, "<bench>", {fmt::format("kv.cache_policy.plugin=\"{}\"", DS_POLICY_LRU)});
         std::uint64_t n = 0;
         const double tb = best_run(builtin, reps, &n);
         const double tp = best_run(plugin, reps, &n);

@@ -58,8 +58,8 @@ int run_smoke(const plugins::Library& lib, const CheckArgs& a) {
         runs.push_back({"round_robin", {"router.policy=round_robin"}});
         runs.push_back({"least_loaded", {"router.policy=least_loaded"}});
     } else {
-        runs.push_back({"plugin", {"engine.cache_policy=plugin", fmt::format("engine.cache_policy_plugin=\"{}\"", path),
-                                   "engine.cache_policy_plugin_params=" + toml_list(a.params)}});
+        runs.push_back({"plugin", {fmt::format("kv.cache_policy.plugin=\"{}\"", path),
+                                   "kv.cache_policy.plugin_params=" + toml_list(a.params)}});
         runs.push_back({"lru", {"engine.cache_policy=lru"}});
     }
     fmt::print("\nsmoke run: 400 generated requests, 4 workers, 1200 KV blocks each (forked, timeout {} s)\n",
