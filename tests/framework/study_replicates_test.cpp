@@ -14,8 +14,8 @@ namespace sc = dynosim::sim::scenario;
 
 namespace {
 // A Mooncake-format trace of `n` requests, `gap_ms` apart, prompts of `isl` tokens.
-std::filesystem::path write_trace(const std::string& name, int n, int gap_ms, int isl) {
-    const auto dir = dynosim::test::temp_dir("study-traces");
+std::filesystem::path write_trace(const std::filesystem::path& dir, const std::string& name, int n, int gap_ms,
+                                  int isl) {
     std::string text;
     for (int i = 0; i < n; ++i) {
         std::string ids;
@@ -38,8 +38,9 @@ EvaluatorOptions base(std::vector<std::string> traces, std::int64_t replicates) 
 }  // namespace
 
 TEST_CASE("a trial replicated over traces reports the mean over every trace and seed", "[framework][study]") {
-    const auto a = write_trace("a.jsonl", 30, 50, 1500).string();
-    const auto b = write_trace("b.jsonl", 30, 20, 3000).string();
+    const auto dir = dynosim::test::temp_dir("study-traces-mean");
+    const auto a = write_trace(dir, "a.jsonl", 30, 50, 1500).string();
+    const auto b = write_trace(dir, "b.jsonl", 30, 20, 3000).string();
     const EvalResult ra = evaluate_trial(base({a}, 2), {0, {}});
     const EvalResult rb = evaluate_trial(base({b}, 2), {0, {}});
     const EvalResult both = evaluate_trial(base({a, b}, 2), {0, {}});
@@ -53,8 +54,9 @@ TEST_CASE("a trial replicated over traces reports the mean over every trace and 
 }
 
 TEST_CASE("study.traces runs every trial on each trace and names a missing one", "[framework][study]") {
-    const auto a = write_trace("a.jsonl", 30, 50, 1500);
-    const auto b = write_trace("b.jsonl", 30, 20, 3000);
+    const auto dir = dynosim::test::temp_dir("study-traces");
+    const auto a = write_trace(dir, "a.jsonl", 30, 50, 1500);
+    const auto b = write_trace(dir, "b.jsonl", 30, 20, 3000);
     const std::string dims = R"(
 [[dimension]]
 key = "fleet.workers"
