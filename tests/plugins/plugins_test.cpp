@@ -115,6 +115,12 @@ TEST_CASE("a plugin of the wrong kind is refused naming both kinds", "[plugins]"
                Catch::Contains("router.plugin: ") && Catch::Contains("is a cache_policy plugin ('lru'), not a router"));
     CHECK_THAT(error_of(kSmall, cache(DS_POLICY_LEAST_LOADED)),
                Catch::Contains("is a router plugin ('least_loaded'), not a cache_policy"));
+    const std::string study = std::string("[study]\nbudget = 2\n[study.optimizer]\nplugin = ") + q(DS_POLICY_LFU) +
+                              "\n[[dimension]]\nkey = \"fleet.workers\"\ntype = \"int\"\nmin = 1\nmax = 2\n"
+                              "[[objective]]\nmetric = \"ttft.p90\"\n";
+    CHECK_THROWS_WITH(fw::Study(fw::parse_study(study, "s.toml", ".")),
+                      Catch::Contains("optimizer.plugin: ") &&
+                          Catch::Contains("is a cache_policy plugin ('lfu'), not an optimizer"));
 }
 
 TEST_CASE("plugin settings are checked with the rest of the config", "[plugins]") {
@@ -553,4 +559,15 @@ TEST_CASE("with process isolation an optimizer plugin that crashes or hangs fail
         auto o2 = o1;
         CHECK(o1.ask() == o2.ask());
     }
+}
+
+TEST_CASE("the cache policy plugin's old key names still work", "[plugins]") {
+    const std::vector<std::string> common = {"engine.num_gpu_blocks_override=400"};
+    auto with = [&](std::vector<std::string> sets) {
+        sets.insert(sets.end(), common.begin(), common.end());
+        return outputs(run(kSmall, sets), kSmall, {}, "old-names");
+    };
+    CHECK(with({"engine.cache_policy=plugin", "engine.cache_policy_plugin=" + q(DS_POLICY_SLRU),
+                "engine.cache_policy_plugin_params=[\"promote_uses=3\"]"}) ==
+          with({"kv.cache_policy.plugin=" + q(DS_POLICY_SLRU), "kv.cache_policy.plugin_params.promote_uses=3"}));
 }
