@@ -89,11 +89,18 @@ int run_optimizer_smoke(const std::shared_ptr<const plugins::Library>& lib, cons
     p.seed = 1;
     optimizers::OptionMap opts;
     for (const auto& [k, v] : plugins::parse_params(a.params)) opts[k] = v;
-    optimizers::Optimizer opt = plugins::make_plugin_optimizer(lib->path(), p, opts);
+    // In a server process of its own, as under study.isolation = "process": a crash or hang fails the check.
+    optimizers::Optimizer opt = plugins::make_plugin_optimizer(lib->path(), p, opts, true, a.timeout_s);
     double best = INFINITY;
     std::size_t asked = 0;
     for (; asked < p.budget; ++asked) {
-        auto x = opt.ask();
+        std::optional<optimizers::Point> x;
+        try {
+            x = opt.ask();
+        } catch (const optimizers::ProposalError& e) {
+            fmt::print("\nsmoke run: ask {} FAILED: {}\n", asked, e.what());
+            return 1;
+        }
         if (!x) break;
         optimizers::Trial t;
         t.id = asked;

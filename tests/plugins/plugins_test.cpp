@@ -571,3 +571,17 @@ TEST_CASE("the cache policy plugin's old key names still work", "[plugins]") {
                 "engine.cache_policy_plugin_params=[\"promote_uses=3\"]"}) ==
           with({"kv.cache_policy.plugin=" + q(DS_POLICY_SLRU), "kv.cache_policy.plugin_params.promote_uses=3"}));
 }
+
+TEST_CASE("plugin check runs an optimizer plugin in a process of its own: a crash or NaN fails the check",
+          "[plugins]") {
+    const auto crash = dynosim::test::run_cli(std::string("plugin check ") + DS_TEST_BAD_OPTIMIZER + " --param segfault_at=3");
+    CHECK(crash.exit_code == 1);
+    CHECK_THAT(crash.output, Catch::Contains("smoke run: ask 3 FAILED: optimizer plugin") &&
+                                 Catch::Contains("killed by signal 11") && Catch::Contains("check FAILED"));
+    const auto nan = dynosim::test::run_cli(std::string("plugin check ") + DS_TEST_BAD_OPTIMIZER + " --param nan_at=5");
+    CHECK(nan.exit_code == 1);
+    CHECK_THAT(nan.output, Catch::Contains("ask 5 FAILED") && Catch::Contains("non-finite value (nan) for dimension 0 (x)"));
+    const auto ok = dynosim::test::run_cli(std::string("plugin check ") + DS_TEST_BAD_OPTIMIZER);
+    CHECK(ok.exit_code == 0);
+    CHECK_THAT(ok.output, Catch::Contains("40 points") && Catch::Contains("check passed"));
+}
