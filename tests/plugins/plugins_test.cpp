@@ -585,3 +585,41 @@ TEST_CASE("plugin check runs an optimizer plugin in a process of its own: a cras
     CHECK(ok.exit_code == 0);
     CHECK_THAT(ok.output, Catch::Contains("40 points") && Catch::Contains("check passed"));
 }
+
+TEST_CASE("a study over router plugins where some crash, hang or answer garbage completes the others", "[plugins]") {
+    const std::string text = fmt::format(R"([study]
+budget = 6
+parallelism = 2
+isolation = "process"
+trial_timeout_s = 2
+set = ["workload.kind=\"generator\"", "workload.generator.num_requests=120", "workload.generator.arrival.rate=30",
+       "fleet.workers=3"]
+[optimizer]
+name = "grid"
+[optimizer.options]
+levels = 6
+[[dimension]]
+key = "router.plugin"
+type = "categorical"
+values = [{}, {}, {}, {}, {}, {}]
+[[objective]]
+metric = "ttft.p90"
+)",
+                                         q(DS_POLICY_LEAST_LOADED), q(DS_TEST_BAD_SEGFAULT), q(DS_TEST_BAD_LOOP),
+                                         q(DS_TEST_BAD_NAN), q(DS_TEST_BAD_OUT_OF_RANGE), q(DS_POLICY_POWER_OF_TWO));
+    const fw::Study study(fw::parse_study(text, "routers.toml", "."));
+    fw::StudyStorage db(":memory:");
+    const fw::RunSummary s = fw::run_study(study, db);
+    CHECK(s.trials == 6);
+    std::map<std::string, fw::TrialRecord> by_plugin;
+    for (const auto& t : db.trials()) by_plugin[t.params.at("router.plugin")] = t;
+    REQUIRE(by_plugin.size() == 6);
+    CHECK(by_plugin[q(DS_POLICY_LEAST_LOADED)].status == "feasible");
+    CHECK(by_plugin[q(DS_POLICY_POWER_OF_TWO)].status == "feasible");
+    CHECK(by_plugin[q(DS_POLICY_LEAST_LOADED)].metrics.at("finished") == 120);
+    CHECK(by_plugin[q(DS_TEST_BAD_SEGFAULT)].status == "failed");
+    CHECK_THAT(by_plugin[q(DS_TEST_BAD_SEGFAULT)].error, Catch::Contains("killed by signal 11"));
+    CHECK_THAT(by_plugin[q(DS_TEST_BAD_LOOP)].error, Catch::Contains("timed out after 2 s"));
+    CHECK_THAT(by_plugin[q(DS_TEST_BAD_NAN)].error, Catch::Contains("non-finite score (nan)"));
+    CHECK_THAT(by_plugin[q(DS_TEST_BAD_OUT_OF_RANGE)].error, Catch::Contains("but there are 3 workers"));
+}
