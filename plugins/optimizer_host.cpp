@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 #include <poll.h>
 #include <signal.h>
+#include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -24,10 +25,12 @@ std::string one_line(std::string s) {
     return s;
 }
 
+// send() with MSG_NOSIGNAL: a server that died makes this fail with EPIPE instead of raising SIGPIPE, which
+// would end the study's own process.
 bool write_all(int fd, const std::string& s) {
     std::size_t off = 0;
     while (off < s.size()) {
-        const ssize_t n = ::write(fd, s.data() + off, s.size() - off);
+        const ssize_t n = ::send(fd, s.data() + off, s.size() - off, MSG_NOSIGNAL);
         if (n < 0 && errno == EINTR) continue;
         if (n <= 0) return false;
         off += static_cast<std::size_t>(n);
@@ -84,7 +87,7 @@ std::vector<double> read_numbers(std::istream& in) {
     return v;
 }
 
-// The server loop, in the child: one PluginOptimizer, commands "hello", "ask", "tell ...".
+// The server loop, in the child: one PluginOptimizer, commands "hello", "ask", "tell ...", answers on the same socket.
 [[noreturn]] void serve(int in_fd, int out_fd, const std::filesystem::path& path, const optimizers::Problem& p,
                         const optimizers::OptionMap& options) {
     for (int sig : {SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGABRT}) ::signal(sig, SIG_DFL);
@@ -129,13 +132,12 @@ std::vector<double> read_numbers(std::istream& in) {
 
 struct IsolatedPluginOptimizer::Server {
     pid_t pid = -1;
-    int to = -1, from = -1;
+    int fd = -1;
     std::string buf;
     ~Server() { stop(); }
     void stop() {
-        if (to >= 0) ::close(to);
-        if (from >= 0) ::close(from);
-        to = from = -1;
+        if (fd >= 0) ::close(fd);
+        fd = -1;
         if (pid > 0) {
             ::kill(pid, SIGKILL);
             while (::waitpid(pid, nullptr, 0) < 0 && errno == EINTR) {
@@ -170,29 +172,24 @@ IsolatedPluginOptimizer::~IsolatedPluginOptimizer() = default;
 int IsolatedPluginOptimizer::server_pid() const { return server_ && server_->pid > 0 ? server_->pid : -1; }
 
 void IsolatedPluginOptimizer::start() {
-    int down[2], up[2];
-    if (::pipe(down) != 0) throw PluginError(fmt::format("optimizer plugin: pipe failed: {}", std::strerror(errno)));
-    if (::pipe(up) != 0) {
-        ::close(down[0]);
-        ::close(down[1]);
-        throw PluginError(fmt::format("optimizer plugin: pipe failed: {}", std::strerror(errno)));
-    }
+    // One stream socket pair: commands down, answers up (sockets, so that writes can refuse SIGPIPE).
+    int sv[2];
+    if (::socketpair(AF_UNIX, SOCK_STREAM, 0, sv) != 0)
+        throw PluginError(fmt::format("optimizer plugin: socketpair failed: {}", std::strerror(errno)));
     const pid_t pid = ::fork();
     if (pid < 0) {
-        for (int fd : {down[0], down[1], up[0], up[1]}) ::close(fd);
+        ::close(sv[0]);
+        ::close(sv[1]);
         throw PluginError(fmt::format("optimizer plugin: fork failed: {}", std::strerror(errno)));
     }
     if (pid == 0) {
-        ::close(down[1]);
-        ::close(up[0]);
-        serve(down[0], up[1], path_, problem_, options_);
+        ::close(sv[0]);
+        serve(sv[1], sv[1], path_, problem_, options_);
     }
-    ::close(down[0]);
-    ::close(up[1]);
+    ::close(sv[1]);
     server_ = std::make_unique<Server>();
     server_->pid = pid;
-    server_->to = down[1];
-    server_->from = up[0];
+    server_->fd = sv[0];
     const auto hello = call("hello");
     if (!hello) return;
     if (hello->rfind("ready ", 0) != 0) {
@@ -210,8 +207,8 @@ std::optional<std::string> IsolatedPluginOptimizer::call(const std::string& line
     if (!server_ || server_->pid <= 0) return std::nullopt;
     std::string answer;
     bool timed_out = false;
-    const bool ok = write_all(server_->to, line + "\n") &&
-                    read_line(server_->from, server_->buf, answer, timeout_s_, &timed_out);
+    const bool ok = write_all(server_->fd, line + "\n") &&
+                    read_line(server_->fd, server_->buf, answer, timeout_s_, &timed_out);
     if (ok) return answer;
     const std::string what = line.substr(0, line.find(' '));
     if (timed_out) {
@@ -220,8 +217,8 @@ std::optional<std::string> IsolatedPluginOptimizer::call(const std::string& line
         server_->stop();
         return std::nullopt;
     }
-    ::close(server_->to);
-    server_->to = -1;
+    ::close(server_->fd);
+    server_->fd = -1;
     int status = 0;
     while (::waitpid(server_->pid, &status, 0) < 0 && errno == EINTR) {
     }

@@ -1,5 +1,5 @@
 // An optimizer plugin in a child process of its own (study.isolation = "process"): the plugin's object lives
-// in a forked server that answers ask and tell over pipes, so a plugin that crashes (segfault, abort) or
+// in a forked server that answers ask and tell over a socket pair, so a plugin that crashes (segfault, abort) or
 // hangs (no answer within the timeout) takes down only that server. The failure is reported once, as a
 // ProposalError naming the signal or the timeout (the study stores it as a failed trial); after it the
 // optimizer proposes nothing more (a deterministic plugin would fail at the same ask again), so the study

@@ -4,6 +4,8 @@
 #include <catch2/catch.hpp>
 #include <fmt/format.h>
 
+#include <signal.h>
+
 #include <cmath>
 #include <filesystem>
 #include <fstream>
@@ -12,6 +14,7 @@
 #include "framework/evaluator.hpp"
 #include "framework/study.hpp"
 #include "plugins/adapters.hpp"
+#include "plugins/optimizer_host.hpp"
 #include "sim/scenario/scenario.hpp"
 #include "test_support.hpp"
 
@@ -622,4 +625,22 @@ metric = "ttft.p90"
     CHECK_THAT(by_plugin[q(DS_TEST_BAD_LOOP)].error, Catch::Contains("timed out after 2 s"));
     CHECK_THAT(by_plugin[q(DS_TEST_BAD_NAN)].error, Catch::Contains("non-finite score (nan)"));
     CHECK_THAT(by_plugin[q(DS_TEST_BAD_OUT_OF_RANGE)].error, Catch::Contains("but there are 3 workers"));
+}
+
+TEST_CASE("an optimizer plugin server that dies between calls fails the next ask, not the study's process",
+          "[plugins]") {
+    dynosim::optimizers::Problem p;
+    p.space = dynosim::optimizers::Space({{"x", dynosim::optimizers::DimKind::Float, 0, 1, false, {}}});
+    pl::IsolatedPluginOptimizer opt(DS_POLICY_ONE_PLUS_ONE_ES, p, {}, 5);
+    CHECK(opt.ask().has_value());
+    REQUIRE(opt.server_pid() > 0);
+    ::kill(opt.server_pid(), SIGKILL);
+    dynosim::optimizers::Trial t;
+    t.x = {0.5};
+    t.status = dynosim::optimizers::TrialStatus::Feasible;
+    t.objectives = {1.0};
+    opt.tell(t);  // the write fails (no SIGPIPE); the next ask reports it
+    CHECK_THROWS_WITH(opt.ask(), Catch::Contains("its process was killed by signal 9") && Catch::Contains("in tell"));
+    CHECK_FALSE(opt.ask().has_value());  // nothing more to propose
+    CHECK(opt.server_pid() == -1);
 }
