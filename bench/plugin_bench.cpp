@@ -2,7 +2,9 @@
 // a full run (the whole Mooncake conversation trace, 8 workers, least_loaded both ways: the plugin computes
 // the same answers, so both runs do identical work) and per decision (choose() in a loop over fixed loads);
 // the same for the LRU cache policy plugin; and the overhead per trial of process isolation (a forked child
-// per trial) against running the trial in the thread. Figures for issue notes; never asserted.
+// per trial) against running the trial in the thread; and the cost of one ask + tell of an optimizer plugin
+// in this process against in its own server process (study.isolation = "process"). Figures for issue notes;
+// never asserted.
 #include <fmt/format.h>
 
 #include <algorithm>
@@ -53,7 +55,7 @@ path = "data:traces/mooncake/conversation_trace.jsonl"
             base, "<bench>",
             {"router.policy=plugin", fmt::format("router.plugin=\"{}\"", DS_POLICY_LEAST_LOADED)});
         const sc::ScenarioOptions lru_plugin = sc::load_scenario_text(
-            base, "<bench>", {"engine.cache_policy=plugin", fmt::format("engine.cache_policy_plugin=\"{}\"", DS_POLICY_LRU)});
+            base, "<bench>", {fmt::format("kv.cache_policy.plugin=\"{}\"", DS_POLICY_LRU)});
         std::uint64_t n = 0;
         const double tb = best_run(builtin, reps, &n);
         const double tp = best_run(plugin, reps, &n);
@@ -107,6 +109,27 @@ path = "data:traces/mooncake/conversation_trace.jsonl"
         }
         fmt::print("isolation {:<8} {:7.2f} ms per trial (200-request trial)\n", forked ? "process" : "none",
                    1e3 * seconds_since(t0) / kTrials);
+    }
+
+    // Optimizer plugin: ask + tell through the ABI in this process vs over pipes to its server process.
+    dynosim::optimizers::Problem p;
+    p.space = dynosim::optimizers::Space({{"x", dynosim::optimizers::DimKind::Float, -5, 5, false, {}},
+                                          {"n", dynosim::optimizers::DimKind::Int, 1, 64, true, {}}});
+    p.budget = 2000;
+    for (bool isolated : {false, true}) {
+        auto opt = pl::make_plugin_optimizer(DS_POLICY_ONE_PLUS_ONE_ES, p, {}, isolated, 0);
+        constexpr int kAsks = 2000;
+        const auto t0 = std::chrono::steady_clock::now();
+        for (int i = 0; i < kAsks; ++i) {
+            dynosim::optimizers::Trial t;
+            t.id = static_cast<std::uint64_t>(i);
+            t.x = *opt.ask();
+            t.status = dynosim::optimizers::TrialStatus::Feasible;
+            t.objectives = {(t.x[0] - 1.5) * (t.x[0] - 1.5) + t.x[1]};
+            opt.tell(t);
+        }
+        fmt::print("optimizer plugin {:<8} {:7.2f} us per ask + tell\n", isolated ? "process" : "none",
+                   1e6 * seconds_since(t0) / kAsks);
     }
     return 0;
 }

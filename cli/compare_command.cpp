@@ -50,7 +50,8 @@ void add_compare_command(CLI::App& app) {
     auto args = std::make_shared<CompareArgs>();
     auto* cmd = app.add_subcommand("compare", "compare optimizers on one study at a fixed budget");
     cmd->add_option("--study", args->study, "study TOML file")->required();
-    cmd->add_option("--optimizers", args->optimizers, "comma-separated optimizer names (dynosim study optimizers)")
+    cmd->add_option("--optimizers", args->optimizers, "comma-separated optimizer names (dynosim study optimizers), plugin (the study's optimizer "
+                    "plugin) or paths of optimizer plugins (.so)")
         ->delimiter(',')
         ->required();
     cmd->add_option("--budget", args->budget, "evaluations per run (default: the study's budget)");

@@ -58,8 +58,8 @@ int run_smoke(const plugins::Library& lib, const CheckArgs& a) {
         runs.push_back({"round_robin", {"router.policy=round_robin"}});
         runs.push_back({"least_loaded", {"router.policy=least_loaded"}});
     } else {
-        runs.push_back({"plugin", {"engine.cache_policy=plugin", fmt::format("engine.cache_policy_plugin=\"{}\"", path),
-                                   "engine.cache_policy_plugin_params=" + toml_list(a.params)}});
+        runs.push_back({"plugin", {fmt::format("kv.cache_policy.plugin=\"{}\"", path),
+                                   "kv.cache_policy.plugin_params=" + toml_list(a.params)}});
         runs.push_back({"lru", {"engine.cache_policy=lru"}});
     }
     fmt::print("\nsmoke run: 400 generated requests, 4 workers, 1200 KV blocks each (forked, timeout {} s)\n",
@@ -89,11 +89,18 @@ int run_optimizer_smoke(const std::shared_ptr<const plugins::Library>& lib, cons
     p.seed = 1;
     optimizers::OptionMap opts;
     for (const auto& [k, v] : plugins::parse_params(a.params)) opts[k] = v;
-    optimizers::Optimizer opt = plugins::make_plugin_optimizer(lib->path(), p, opts);
+    // In a server process of its own, as under study.isolation = "process": a crash or hang fails the check.
+    optimizers::Optimizer opt = plugins::make_plugin_optimizer(lib->path(), p, opts, true, a.timeout_s);
     double best = INFINITY;
     std::size_t asked = 0;
     for (; asked < p.budget; ++asked) {
-        auto x = opt.ask();
+        std::optional<optimizers::Point> x;
+        try {
+            x = opt.ask();
+        } catch (const optimizers::ProposalError& e) {
+            fmt::print("\nsmoke run: ask {} FAILED: {}\n", asked, e.what());
+            return 1;
+        }
         if (!x) break;
         optimizers::Trial t;
         t.id = asked;

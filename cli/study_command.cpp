@@ -9,6 +9,7 @@
 #include <iostream>
 
 #include "cli/commands.hpp"
+#include "framework/compare.hpp"
 #include "framework/pareto.hpp"
 #include "framework/study.hpp"
 #include "optimizers/registry.hpp"
@@ -67,26 +68,31 @@ int show(const std::string& db_path, bool all) {
                front.size(), pts.size(), fw::hypervolume(pts, ref), fmt::join(shown_ref, ", "));
     std::vector<std::string> keys;
     for (const auto& d : spec.dimensions) keys.push_back(d.key);
-    std::string header = fmt::format("{:>6}", "trial");
-    for (const auto& o : spec.objectives) header += fmt::format(" {:>24}", (o.maximize ? "max " : "min ") + o.metric);
-    for (const auto& k : keys) header += fmt::format(" {:>18}", k.substr(k.rfind('.') + 1));
-    fmt::print("{}\n", header);
+    // Columns: trial, objectives, then each dimension under its shortest unambiguous key suffix.
+    std::vector<std::string> header = {"trial"};
+    for (const auto& o : spec.objectives) header.push_back((o.maximize ? "max " : "min ") + o.metric);
+    for (const auto& l : fw::key_labels(keys)) header.push_back(l);
+    if (all) header.push_back("status");
     auto row = [&](const fw::TrialRecord& t) {
-        std::string line = fmt::format("{:>6}", t.id);
+        std::vector<std::string> cells = {std::to_string(t.id)};
         for (std::size_t i = 0; i < spec.objectives.size(); ++i)
-            line += fmt::format(" {:>24.6g}", i < t.objectives.size() ? t.objectives[i] : std::nan(""));
+            cells.push_back(i < t.objectives.size() ? fmt::format("{:.6g}", t.objectives[i]) : "-");
         for (const auto& k : keys) {
             auto it = t.params.find(k);
-            line += fmt::format(" {:>18}", it == t.params.end() ? "-" : it->second);
+            cells.push_back(it == t.params.end() ? "-" : it->second);
         }
-        fmt::print("{}{}\n", line, all ? "  " + t.status : "");
+        if (all) cells.push_back(t.status);
+        return cells;
     };
     std::vector<std::size_t> order(front.begin(), front.end());
     std::sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) { return pts[a] < pts[b]; });
-    for (std::size_t f : order) row(trials[idx[f]]);
+    std::vector<std::vector<std::string>> table = {header};
+    for (std::size_t f : order) table.push_back(row(trials[idx[f]]));
+    fmt::print("{}", fw::align_table(table));
     if (all) {
-        fmt::print("\nall trials:\n{}\n", header);
-        for (const auto& t : trials) row(t);
+        std::vector<std::vector<std::string>> every = {header};
+        for (const auto& t : trials) every.push_back(row(t));
+        fmt::print("\nall trials:\n{}", fw::align_table(every));
     }
     return 0;
 }

@@ -101,7 +101,9 @@ CompareResult compare_optimizers(const Study& study, const CompareOptions& o,
             run.optimizer = name;
             run.seed = spec.seed + rep;
             if (progress) progress(fmt::format("{} repeat {} (seed {})", name, rep + 1, run.seed));
-            const auto path = db_path(fmt::format("{}-{}", name, rep));
+            // An optimizer plugin given by path is filed under its file name.
+            const std::string file_name = name.ends_with(".so") ? std::filesystem::path(name).stem().string() : name;
+            const auto path = db_path(fmt::format("{}-{}", file_name, rep));
             if (!o.out_dir.empty() && std::filesystem::exists(path)) std::filesystem::remove(path);
             StudyStorage db(path);
             RunOptions ro;
@@ -218,6 +220,34 @@ std::string compare_csv(const CompareResult& r) {
     for (const auto& run : r.runs)
         for (std::size_t k = 0; k < run.hv.size(); ++k)
             out += fmt::format("{},{},{},{:.10g},{:.10g}\n", run.optimizer, run.seed, k + 1, run.hv[k], run.best[k]);
+    return out;
+}
+
+std::vector<std::string> key_labels(const std::vector<std::string>& keys) {
+    auto suffix = [](const std::string& k, std::size_t parts) {
+        std::size_t at = k.size();
+        for (std::size_t p = 0; p < parts; ++p) {
+            const auto dot = at == 0 ? std::string::npos : k.rfind('.', at - 1);
+            if (dot == std::string::npos) return k;
+            at = dot;
+        }
+        return k.substr(at + 1);
+    };
+    std::vector<std::string> out;
+    for (const auto& k : keys) {
+        std::string label = k;
+        for (std::size_t parts = 1; parts <= static_cast<std::size_t>(std::count(k.begin(), k.end(), '.')); ++parts) {
+            const std::string cand = suffix(k, parts);
+            const bool unique = std::none_of(keys.begin(), keys.end(), [&](const std::string& other) {
+                return &other != &k && (other == cand || other.ends_with("." + cand));
+            });
+            if (unique) {
+                label = cand;
+                break;
+            }
+        }
+        out.push_back(label);
+    }
     return out;
 }
 

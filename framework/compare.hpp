@@ -50,6 +50,9 @@ std::string format_compare(const CompareResult& r);
 // Rows of cells as text columns: each column as wide as its widest cell, the first left-aligned, the rest
 // right-aligned, two spaces between columns.
 std::string align_table(const std::vector<std::vector<std::string>>& rows);
+// Column labels for config keys: each key's shortest dotted suffix that no other key shares
+// ("disagg.prefill.tp", "disagg.decode.tp" -> "prefill.tp", "decode.tp"; "fleet.workers" -> "workers").
+std::vector<std::string> key_labels(const std::vector<std::string>& keys);
 // Hypervolume (left) and best feasible objective (right) vs evaluations: median line, min-max band.
 std::string compare_svg(const CompareResult& r);
 std::string compare_csv(const CompareResult& r);

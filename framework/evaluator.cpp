@@ -23,15 +23,26 @@ EvalResult evaluate_trial(const EvaluatorOptions& o, const EvalRequest& r) {
     try {
         std::vector<std::string> ov = o.base_overrides;
         ov.insert(ov.end(), r.overrides.begin(), r.overrides.end());
-        sc::ScenarioOptions opts = sc::load_scenario_text(o.scenario_text, o.scenario_source, ov);
-        opts.base_dir = o.base_dir;
-        out.seed = opts.sim.seed;
+        // One scenario per trace (or the scenario's own workload), each checked like any config.
+        std::vector<sc::ScenarioOptions> runs;
+        if (o.traces.empty()) runs.push_back(sc::load_scenario_text(o.scenario_text, o.scenario_source, ov));
+        for (const std::string& trace : o.traces) {
+            std::vector<std::string> tov = ov;
+            tov.push_back("workload.kind=\"trace\"");
+            tov.push_back(fmt::format("workload.path=\"{}\"", trace));
+            runs.push_back(sc::load_scenario_text(o.scenario_text, o.scenario_source, tov));
+        }
+        out.seed = runs.front().sim.seed;
         if (o.before_trial) o.before_trial(r);
-        for (std::int64_t rep = 0; rep < o.replicates; ++rep) {
-            opts.sim.seed = out.seed + rep;
-            const sc::Result res = sc::run_scenario(opts);
-            const MetricMap m = summary_metrics(res.summary, o.cost_per_gpu_hour);
-            for (const auto& [k, v] : m) out.metrics[k] += v / static_cast<double>(o.replicates);
+        const double n = static_cast<double>(runs.size()) * static_cast<double>(o.replicates);
+        for (sc::ScenarioOptions& opts : runs) {
+            opts.base_dir = o.base_dir;
+            for (std::int64_t rep = 0; rep < o.replicates; ++rep) {
+                opts.sim.seed = out.seed + rep;
+                const sc::Result res = sc::run_scenario(opts);
+                const MetricMap m = summary_metrics(res.summary, o.cost_per_gpu_hour);
+                for (const auto& [k, v] : m) out.metrics[k] += v / n;
+            }
         }
         out.ok = true;
     } catch (const sc::ConfigError& e) {

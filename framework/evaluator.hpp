@@ -1,5 +1,5 @@
 // Runs trials: each trial is the base scenario plus the trial's overrides, simulated `replicates` times
-// (sim.seed, sim.seed + 1, ...) with the metrics averaged. Trials run on a pool of threads
+// (sim.seed, sim.seed + 1, ...) on each of `traces` (when given) with the metrics averaged. Trials run on a pool of threads
 // (run_scenario is re-entrant: it shares only immutable tables and mutex-guarded caches), either in the
 // thread itself (isolation "none") or in a child forked per trial (isolation "process"), whose metrics come
 // back through a pipe, so a trial that crashes or hangs (trial_timeout_s) fails alone.
@@ -40,6 +40,9 @@ struct EvaluatorOptions {
     bool process_isolation = false;
     double trial_timeout_s = 0;       // process isolation only; 0 = none
     std::int64_t replicates = 1;
+    // Replicate over these traces too (workload.kind = "trace", workload.path = each); empty = the
+    // scenario's own workload. Metrics are the mean over traces x replicates.
+    std::vector<std::string> traces;
     double cost_per_gpu_hour = 2.0;
     // Called in the thread (or child process) right before a trial simulates; tests use it to crash one.
     std::function<void(const EvalRequest&)> before_trial;

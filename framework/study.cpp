@@ -86,12 +86,15 @@ opt::Optimizer Study::make_optimizer(const std::string& name, const opt::OptionM
     opt::Problem p = problem_;
     p.seed = seed;
     try {
-        if (name == "plugin") {
+        // "plugin": the study's own optimizer plugin; a name ending in ".so": that plugin library (compare).
+        const bool library = name.size() > 3 && name.ends_with(".so");
+        if (name == "plugin" || library) {
             const OptimizerPluginFactory f = g_optimizer_plugin_factory.load();
             if (!f)
-                throw sc::ConfigError({fmt::format("{}: optimizer.name = plugin: this program cannot load plugins",
-                                                   spec_.optimizer_where)});
-            return f(spec_.optimizer_plugin, p, options);
+                throw sc::ConfigError({fmt::format("{}: optimizer {}: this program cannot load plugins",
+                                                   spec_.optimizer_where, name)});
+            return f(library ? std::filesystem::path(name) : std::filesystem::path(spec_.optimizer_plugin), p, options,
+                     spec_.isolation == "process", spec_.trial_timeout_s);
         }
         return opt::builtin_optimizers().make(name, p, options);
     } catch (const opt::OptionError& e) {
@@ -289,6 +292,7 @@ RunSummary run_study(const Study& study, StudyStorage& db, const RunOptions& o) 
     eo.process_isolation = spec.isolation == "process";
     eo.trial_timeout_s = spec.trial_timeout_s;
     eo.replicates = spec.replicates;
+    eo.traces = spec.traces;
     eo.cost_per_gpu_hour = spec.cost_per_gpu_hour;
     eo.before_trial = o.before_trial;
     Evaluator evaluator(eo);
@@ -305,7 +309,14 @@ RunSummary run_study(const Study& study, StudyStorage& db, const RunOptions& o) 
     };
     while (true) {
         while (!exhausted && next < budget && next - told < P) {
-            std::optional<opt::Point> p = optimizer.ask();
+            std::optional<opt::Point> p;
+            std::string bad_proposal;  // an unusable proposal fails this trial alone
+            try {
+                p = optimizer.ask();
+            } catch (const opt::ProposalError& e) {
+                p = e.point();
+                bad_proposal = e.what();
+            }
             if (!p) {
                 if (next == told) exhausted = true;
                 break;
@@ -322,6 +333,12 @@ RunSummary run_study(const Study& study, StudyStorage& db, const RunOptions& o) 
                         "file, its scenario or the optimizer changed since it was run", db.path().string(), rec.id));
                 ++sum.reused;
                 finish(it->second, false);
+                continue;
+            }
+            if (!bad_proposal.empty()) {
+                rec.status = "failed";
+                rec.error = "optimizer proposal rejected: " + bad_proposal;
+                finish(std::move(rec), true);
                 continue;
             }
             std::string which;

@@ -29,8 +29,9 @@ public:
     explicit Study(StudySpec spec);
     const StudySpec& spec() const { return spec_; }
     const optimizers::Problem& problem() const { return problem_; }
-    // The study's optimizer, or another one by name (compare); throws ConfigError naming the study
-    // file's [optimizer] line for an unknown name or a bad option.
+    // The study's optimizer, or another one by name (compare): a built-in's name, "plugin" (the study's
+    // optimizer plugin) or the path of an optimizer plugin ending in ".so"; throws ConfigError naming the
+    // study file's [optimizer] line for an unknown name or a bad option.
     optimizers::Optimizer make_optimizer(const std::string& name, const optimizers::OptionMap& options,
                                          std::uint64_t seed) const;
     std::vector<std::string> overrides(const optimizers::Point& x) const;
@@ -62,9 +63,12 @@ private:
 
 // Builds the optimizer of `[optimizer] name = "plugin"` from its shared library (path resolved against the
 // study file's folder); installed at startup by a program that links plugins/. Null until then.
+// `isolate` (study.isolation = "process"): the plugin runs in a child process of its own, waiting at most
+// `timeout_s` (study.trial_timeout_s, 0 = forever) for each answer.
 using OptimizerPluginFactory = optimizers::Optimizer (*)(const std::filesystem::path& path,
                                                          const optimizers::Problem& problem,
-                                                         const optimizers::OptionMap& options);
+                                                         const optimizers::OptionMap& options, bool isolate,
+                                                         double timeout_s);
 void set_optimizer_plugin_factory(OptimizerPluginFactory f);
 
 // Outcomes shared between runs of the same study (compare): the simulator is deterministic, so a point

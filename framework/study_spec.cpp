@@ -134,7 +134,7 @@ StudySpec parse_study(const std::string& text, const std::string& source, const 
         throw sc::ConfigError(r.problems);
     }
     r.only(*st, "study.", {"name", "scenario", "set", "budget", "seed", "parallelism", "isolation", "replicates",
-                           "trial_timeout_s", "cost_per_gpu_hour"});
+                           "trial_timeout_s", "cost_per_gpu_hour", "optimizer", "traces"});
     if (auto v = (*st)["name"].value<std::string>()) spec.name = *v;
     auto int_field = [&](const char* key, std::int64_t& out, std::int64_t min, const std::string& rule) {
         const toml::node* n = st->get(key);
@@ -178,6 +178,26 @@ StudySpec parse_study(const std::string& text, const std::string& source, const 
                     r.problem(e, "study.set: each entry must be a \"key=value\" string");
                 else spec.scenario_overrides.push_back(*s);
             }
+    }
+
+    if (const toml::node* n = st->get("traces")) {
+        const toml::array* a = n->as_array();
+        if (!a || a->empty()) r.problem(*n, "study.traces: expected a non-empty array of trace paths");
+        for (std::size_t i = 0; a && i < a->size(); ++i) {
+            auto p = (*a)[i].value<std::string>();
+            if (!p) {
+                r.problem((*a)[i], fmt::format("study.traces[{}]: expected a path string", i));
+                continue;
+            }
+            try {
+                const std::filesystem::path path = sc::resolve_path(*p, base_dir);
+                if (!std::filesystem::is_regular_file(path))
+                    r.problem((*a)[i], fmt::format("study.traces[{}] = \"{}\": no such file ({})", i, *p, path.string()));
+                else spec.traces.push_back(path.string());
+            } catch (const std::exception& e) {
+                r.problem((*a)[i], fmt::format("study.traces[{}] = \"{}\": {}", i, *p, e.what()));
+            }
+        }
     }
 
     // Base scenario: a file or an inline table, not both.
@@ -417,6 +437,20 @@ StudySpec parse_study(const std::string& text, const std::string& source, const 
     }
     if (spec.objectives.empty()) r.problems.push_back(source + ": no [[objective]]: what should the study optimize?");
 
+    auto read_options = [&](const toml::table& opts, const char* what) {
+        for (const auto& [k, v] : opts) {
+            const std::string key(k.str());
+            if (auto b = v.value_exact<bool>()) spec.optimizer_options[key] = *b;
+            else if (auto i = v.value_exact<std::int64_t>()) spec.optimizer_options[key] = *i;
+            else if (auto d = v.value_exact<double>()) spec.optimizer_options[key] = *d;
+            else if (auto s = v.value_exact<std::string>()) spec.optimizer_options[key] = *s;
+            else if (const toml::array* a = v.as_array()) {
+                std::vector<std::string> list;
+                for (const auto& e : *a) list.push_back(e.value_or(std::string()));
+                spec.optimizer_options[key] = list;
+            } else r.problem(v, fmt::format("{}.{}: unsupported value type", what, key));
+        }
+    };
     // [optimizer]
     if (const toml::table* ot = root["optimizer"].as_table()) {
         spec.optimizer_where = r.where(*ot);
@@ -434,28 +468,47 @@ StudySpec parse_study(const std::string& text, const std::string& source, const 
             const toml::node* nn = (*ot).get("name");
             r.problem(nn ? *nn : static_cast<const toml::node&>(*ot), msg);
         }
-        if (spec.optimizer == "plugin" && spec.optimizer_plugin.empty())
+        if (spec.optimizer == "plugin" && spec.optimizer_plugin.empty() && !(*st)["optimizer"]["plugin"])
             r.problem(*ot, "optimizer.name = plugin: set optimizer.plugin to the optimizer's shared library (.so)");
         else if (spec.optimizer != "plugin" && !spec.optimizer_plugin.empty())
             r.problem(*ot, fmt::format("optimizer.plugin = {}: only read when optimizer.name = \"plugin\"",
                                        spec.optimizer_plugin));
         if (const toml::table* opts = (*ot)["options"].as_table()) {
             spec.optimizer_where = r.where(*opts);
-            for (const auto& [k, v] : *opts) {
-                const std::string key(k.str());
-                if (auto b = v.value_exact<bool>()) spec.optimizer_options[key] = *b;
-                else if (auto i = v.value_exact<std::int64_t>()) spec.optimizer_options[key] = *i;
-                else if (auto d = v.value_exact<double>()) spec.optimizer_options[key] = *d;
-                else if (auto s = v.value_exact<std::string>()) spec.optimizer_options[key] = *s;
-                else if (const toml::array* a = v.as_array()) {
-                    std::vector<std::string> list;
-                    for (const auto& e : *a) list.push_back(e.value_or(std::string()));
-                    spec.optimizer_options[key] = list;
-                } else r.problem(v, fmt::format("optimizer.options.{}: unsupported value type", key));
-            }
+            read_options(*opts, "optimizer.options");
         }
     } else {
         spec.optimizer_where = source;
+    }
+    // [study.optimizer] plugin = "path.so" with [study.optimizer.plugin_params]: the plugin ABI's names for
+    // an optimizer plugin (docs/plugins.md); the same as [optimizer] plugin with [optimizer.options].
+    if (const toml::node* son = st->get("optimizer")) {
+        const toml::table* so = son->as_table();
+        if (!so) {
+            r.problem(*son, "study.optimizer: expected a table (plugin = \"path.so\", [study.optimizer.plugin_params])");
+        } else {
+            r.only(*so, "study.optimizer.", {"plugin", "plugin_params"});
+            const toml::table* ot = root["optimizer"].as_table();
+            auto plugin = (*so)["plugin"].value<std::string>();
+            if (!plugin || plugin->empty()) {
+                r.problem(*so, "study.optimizer.plugin: expected the optimizer plugin's path (.so)");
+            } else if (ot && (*ot)["plugin"]) {
+                r.problem(*so, "study.optimizer.plugin and optimizer.plugin: give one");
+            } else if (ot && (*ot)["name"] && spec.optimizer != "plugin") {
+                r.problem(*so, fmt::format("study.optimizer.plugin = {}: optimizer.name = \"{}\" names another optimizer",
+                                           *plugin, spec.optimizer));
+            } else {
+                spec.optimizer = "plugin";
+                spec.optimizer_plugin = sc::resolve_path(*plugin, base_dir).string();
+                spec.optimizer_where = r.where(*so);
+            }
+            if (const toml::node* pn = so->get("plugin_params")) {
+                const toml::table* pt = pn->as_table();
+                if (!pt) r.problem(*pn, "study.optimizer.plugin_params: expected a table (name = value)");
+                else if (ot && (*ot)["options"]) r.problem(*pn, "study.optimizer.plugin_params and optimizer.options: give one");
+                else read_options(*pt, "study.optimizer.plugin_params");
+            }
+        }
     }
     if (!r.problems.empty()) throw sc::ConfigError(r.problems);
     return spec;

@@ -71,6 +71,11 @@ struct StudySpec {
     std::string isolation = "none";
     // Runs per trial with seeds sim.seed, sim.seed + 1, ...; metrics are averaged. Range >= 1. Default 1.
     std::int64_t replicates = 1;
+    // [study] traces = ["a.jsonl", "b.jsonl"]: replicate every trial over these traces too (each run with
+    // workload.kind = "trace" and workload.path = the trace; `replicates` seeds on each); metrics are the
+    // mean over all runs. Paths relative to the study file's folder, or "data:...". Default: none (the base
+    // scenario's workload).
+    std::vector<std::string> traces;
     // Process isolation: kill a trial after this many wall seconds (0 = never). Range >= 0. Default 0.
     double trial_timeout_s = 0;
     // Price of one GPU-hour for the `cost` metric (e.g. USD). Range >= 0. Default 2.0 (an illustrative

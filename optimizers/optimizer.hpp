@@ -8,11 +8,25 @@
 #include <concepts>
 #include <memory>
 #include <optional>
+#include <stdexcept>
+#include <string>
 #include <string_view>
 
 #include "optimizers/problem.hpp"
 
 namespace dynosim::optimizers {
+
+// Thrown by ask() when a strategy's proposal is unusable (an optimizer plugin answering NaN or an error
+// status): the study records that one ask as a failed trial at `point()` (the proposal with each unusable
+// coordinate at its dimension's low bound), tells the strategy so, and goes on.
+class ProposalError : public std::runtime_error {
+public:
+    ProposalError(const std::string& what, Point point) : std::runtime_error(what), point_(std::move(point)) {}
+    const Point& point() const { return point_; }
+
+private:
+    Point point_;
+};
 
 template <class T>
 concept OptimizerImpl = std::copy_constructible<T> && requires(T opt, const T copt, const Trial& done) {

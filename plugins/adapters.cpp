@@ -1,4 +1,5 @@
 #include "plugins/adapters.hpp"
+#include "plugins/optimizer_host.hpp"
 
 #include <fmt/format.h>
 
@@ -200,14 +201,20 @@ bool PluginOptimizer::supports_pending() const { return inst_->library().descrip
 std::optional<optimizers::Point> PluginOptimizer::ask() {
     optimizers::Point x(space_.size(), std::numeric_limits<double>::quiet_NaN());
     std::int32_t has = 0;
-    inst_->check(inst_->library().descriptor().optimizer->ask(inst_->self(), x.data(),
-                                                              static_cast<std::uint32_t>(x.size()), &has),
-                 "ask");
+    // Garbage fails this ask only (ProposalError): the study records a failed trial and asks again.
+    try {
+        inst_->check(inst_->library().descriptor().optimizer->ask(inst_->self(), x.data(),
+                                                                  static_cast<std::uint32_t>(x.size()), &has),
+                     "ask");
+    } catch (const PluginError& e) {
+        throw optimizers::ProposalError(e.what(), space_.canonical(std::move(x)));
+    }
     if (!has) return std::nullopt;
     for (std::size_t i = 0; i < x.size(); ++i)
         if (!std::isfinite(x[i]))
-            throw PluginError(fmt::format("{}: ask gave a non-finite value ({}) for dimension {} ({})",
-                                          inst_->library().label(), x[i], i, space_.dims()[i].name));
+            throw optimizers::ProposalError(fmt::format("{}: ask gave a non-finite value ({}) for dimension {} ({})",
+                                                        inst_->library().label(), x[i], i, space_.dims()[i].name),
+                                            space_.canonical(x));
     return space_.canonical(std::move(x));
 }
 
@@ -236,11 +243,12 @@ std::unique_ptr<sim::fleet::Router> make_plugin_router(const sim::fleet::RouterO
 
 std::unique_ptr<sim::kv::CachePolicy> make_plugin_cache_policy(const sim::kv::CachePolicySpec& spec) {
     return std::make_unique<PluginCachePolicy>(
-        load_library(spec.plugin, DS_KIND_CACHE_POLICY, "engine.cache_policy_plugin"), spec.plugin_params);
+        load_library(spec.plugin, DS_KIND_CACHE_POLICY, "kv.cache_policy.plugin"), spec.plugin_params);
 }
 
 optimizers::Optimizer make_plugin_optimizer(const std::filesystem::path& path, const optimizers::Problem& p,
-                                            const optimizers::OptionMap& options) {
+                                            const optimizers::OptionMap& options, bool isolate, double timeout_s) {
+    if (isolate) return optimizers::Optimizer(IsolatedPluginOptimizer(path, p, options, timeout_s));
     return optimizers::Optimizer(PluginOptimizer(load_library(path, DS_KIND_OPTIMIZER, "optimizer.plugin"), p, options));
 }
 

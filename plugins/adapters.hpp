@@ -82,8 +82,11 @@ private:
 // [optimizer] name = plugin).
 std::unique_ptr<sim::fleet::Router> make_plugin_router(const sim::fleet::RouterOptions& o, sim::core::Rng rng);
 std::unique_ptr<sim::kv::CachePolicy> make_plugin_cache_policy(const sim::kv::CachePolicySpec& spec);
+// isolate: in a child process of its own (optimizer_host.hpp), each answer awaited at most timeout_s (0 =
+// forever).
 optimizers::Optimizer make_plugin_optimizer(const std::filesystem::path& path, const optimizers::Problem& p,
-                                            const optimizers::OptionMap& options);
+                                            const optimizers::OptionMap& options, bool isolate = false,
+                                            double timeout_s = 0);
 
 // Installs the three factories; call once at startup (the CLI's main, the test runner). Idempotent.
 void install_plugin_factories();

@@ -124,8 +124,9 @@ std::shared_ptr<const Library> load_library(const std::filesystem::path& path, i
             it = it->second.expired() ? g_loaded.erase(it) : std::next(it);
     }
     if (expected != 0 && lib->descriptor().kind != expected)
-        throw PluginError(fmt::format("{}{} is a {} plugin ('{}'), not a {}", where, path.string(),
-                                      kind_name(lib->descriptor().kind), lib->name(), kind_name(expected)));
+        throw PluginError(fmt::format("{}{} is a {} plugin ('{}'), not {} {}", where, path.string(),
+                                      kind_name(lib->descriptor().kind), lib->name(),
+                                      expected == DS_KIND_OPTIMIZER ? "an" : "a", kind_name(expected)));
     return lib;
 }
 

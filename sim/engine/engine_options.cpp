@@ -33,16 +33,18 @@ std::vector<std::string> EngineOptions::validate() const {
     require(num_gpu_blocks_override != 1, "num_gpu_blocks_override", num_gpu_blocks_override,
             "must be 0 (derive from memory) or >= 2");
     require(cache_policy == "lru" || cache_policy == "plugin", "cache_policy", cache_policy,
-            "must be \"lru\" or \"plugin\" (with engine.cache_policy_plugin)");
+            "must be \"lru\" or \"plugin\" (with kv.cache_policy.plugin)");
     require(cache_policy != "plugin" || !cache_policy_plugin.empty(), "cache_policy", cache_policy,
-            "set engine.cache_policy_plugin to the policy's shared library (.so)");
+            "set kv.cache_policy.plugin to the policy's shared library (.so)");
     require(cache_policy != "plugin" || backend != "sglang", "cache_policy", cache_policy,
             "the sglang backend evicts radix-tree nodes and takes no block cache policy plugin");
-    require(cache_policy == "plugin" || cache_policy_plugin.empty(), "cache_policy_plugin", cache_policy_plugin,
-            "only read when engine.cache_policy = \"plugin\"");
+    // The plugin's keys live under kv.cache_policy (scenario_plugin_keys.cpp).
+    if (cache_policy != "plugin" && !cache_policy_plugin.empty())
+        errors.push_back(fmt::format("kv.cache_policy.plugin = {}: only read when engine.cache_policy = \"plugin\" "
+                                     "(policy is {})", cache_policy_plugin, cache_policy));
     for (const auto& kv : cache_policy_plugin_params)
-        require(kv.find('=') != std::string::npos && kv.front() != '=', "cache_policy_plugin_params", kv,
-                "each entry must be \"key=value\"");
+        if (kv.find('=') == std::string::npos || kv.front() == '=')
+            errors.push_back(fmt::format("kv.cache_policy.plugin_params = {}: each entry must be \"key=value\"", kv));
 
     const SglangOptions& s = sglang;
     require(s.schedule_policy == "lpm" || s.schedule_policy == "dfs-weight" || s.schedule_policy == "fcfs" ||

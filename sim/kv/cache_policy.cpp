@@ -62,7 +62,7 @@ std::unique_ptr<CachePolicy> make_cache_policy(const CachePolicySpec& spec) {
     const ExternalCachePolicyFactory f = external_cache_policy_factory();
     if (!f)
         throw core::InputError(fmt::format(
-            "engine.cache_policy = plugin ({}): this program cannot load plugins (no plugin factory installed)",
+            "kv.cache_policy.plugin ({}): this program cannot load plugins (no plugin factory installed)",
             spec.plugin));
     return f(spec);
 }

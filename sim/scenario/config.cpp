@@ -126,6 +126,15 @@ std::optional<std::string> read_value(const toml::node& n, std::vector<std::stri
     return std::nullopt;
 }
 
+std::optional<std::string> scalar_text(const toml::node& n, std::string& out) {
+    if (auto s = n.value_exact<std::string>()) out = *s;
+    else if (auto i = n.value_exact<std::int64_t>()) out = std::to_string(*i);
+    else if (auto d = n.value_exact<double>()) out = fmt::format("{}", *d);
+    else if (auto b = n.value_exact<bool>()) out = *b ? "true" : "false";
+    else return "expected a string, number or bool, got " + describe(n);
+    return std::nullopt;
+}
+
 std::string show_value(std::int32_t v) { return std::to_string(v); }
 std::string show_value(std::int64_t v) { return std::to_string(v); }
 std::string show_value(double v) { return fmt::format("{}", v); }

@@ -40,6 +40,9 @@ struct Binding {
     std::string doc;
     std::function<std::string(const Options&)> show;
     std::function<std::optional<std::string>(Options&, const toml::node&)> set;
+    // Optional: the key also takes a table whose entries are handed over one by one ("key.name = value"
+    // leaves: `[router.plugin_params]` with `cap = 4` arrives as ("cap", 4)).
+    std::function<std::optional<std::string>(Options&, const std::string&, const toml::node&)> set_entry;
 };
 
 // Where each key's value came from ("file:line"), for later validation messages.
@@ -78,6 +81,24 @@ Binding<Options> bind_key(std::string key, Field field, std::string doc) {
     b.doc = std::move(doc);
     b.show = [field](const Options& o) { return show_value(static_cast<const T&>(field(const_cast<Options&>(o)))); };
     b.set = [field](Options& o, const toml::node& n) { return read_value(n, static_cast<T&>(field(o))); };
+    return b;
+}
+
+// A scalar TOML value (string, integer, float, bool) as plain text: "4", "0.5", "true", "lfu".
+std::optional<std::string> scalar_text(const toml::node& n, std::string& out);
+
+// Parameters handed to a plugin: either an array of "key=value" strings or a table (`[router.plugin_params]`
+// with `cap = 4`), whose entries are appended as "key=value".
+template <class Options, class Field>
+Binding<Options> bind_params_key(std::string key, Field field, std::string doc) {
+    Binding<Options> b = bind_key<Options, std::vector<std::string>>(std::move(key), field, std::move(doc));
+    b.type = "table or array of strings";
+    b.set_entry = [field](Options& o, const std::string& name, const toml::node& n) -> std::optional<std::string> {
+        std::string text;
+        if (auto err = scalar_text(n, text)) return err;
+        static_cast<std::vector<std::string>&>(field(o)).push_back(name + "=" + text);
+        return std::nullopt;
+    };
     return b;
 }
 
@@ -125,6 +146,17 @@ SourceMap apply_config(const std::string& text, const std::string& source_name,
         const Binding<Options>* match = nullptr;
         for (const auto& b : bindings)
             if (b.key == leaf.key) match = &b;
+        if (!match)
+            for (const auto& b : bindings)
+                if (b.set_entry && leaf.key.size() > b.key.size() + 1 && leaf.key.starts_with(b.key) &&
+                    leaf.key[b.key.size()] == '.') {
+                    if (auto err = b.set_entry(opts, leaf.key.substr(b.key.size() + 1), *leaf.node))
+                        problems.push_back(leaf.where + ": " + leaf.key + ": " + *err);
+                    else where.emplace(b.key, leaf.where);
+                    match = &b;
+                    break;
+                }
+        if (match && match->set_entry && leaf.key != match->key) continue;
         if (!match) {
             std::string msg = leaf.where + ": unknown key '" + leaf.key + "'";
             if (auto s = did_you_mean(leaf.key, known); !s.empty()) msg += "; did you mean '" + s + "'?";

@@ -119,10 +119,13 @@ std::vector<std::string> Opts::validate(const SourceMap& where) const {
     return out;
 }
 
+void apply_plugin_selection(Opts& o, SourceMap& where);  // scenario_plugin_keys.cpp
+
 ScenarioOptions load_scenario_text(const std::string& text, const std::string& source_name,
                                    const std::vector<std::string>& overrides) {
     Opts o;
-    const SourceMap where = apply_config(text, source_name, overrides, scenario_bindings(), o);
+    SourceMap where = apply_config(text, source_name, overrides, scenario_bindings(), o);
+    apply_plugin_selection(o, where);  // scenario_plugin_keys.cpp
     if (auto problems = o.validate(where); !problems.empty()) throw ConfigError(problems);
     return o;
 }

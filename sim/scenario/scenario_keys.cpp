@@ -8,6 +8,7 @@ namespace dynosim::sim::scenario {
 using Opts = ScenarioOptions;
 
 void add_workload_bindings(std::vector<Binding<Opts>>& b);  // scenario_workload_keys.cpp
+void add_plugin_bindings(std::vector<Binding<Opts>>& b);    // scenario_plugin_keys.cpp
 
 void add_scenario_bindings(std::vector<Binding<Opts>>& b) {
     // clang-format off
@@ -24,9 +25,11 @@ void add_scenario_bindings(std::vector<Binding<Opts>>& b) {
         "how the router picks a worker: round_robin, random (seeded), least_loaded (fewest running + waiting), "
         "kv (Dynamo's KV-aware router: router.overlap_score_weight, router.temperature, ...), plugin (a shared library, router.plugin; docs/plugins.md)"));
     b.push_back(bind_key<Opts, std::string>("router.plugin", [](Opts& o) -> auto& { return o.router.plugin; },
-        "router.policy = plugin: path of the router's shared library (.so), relative to the config file"));
-    b.push_back(bind_key<Opts, std::vector<std::string>>("router.plugin_params", [](Opts& o) -> auto& { return o.router.plugin_params; },
-        "router.policy = plugin: parameters handed to the plugin, \"key=value\" each (e.g. [\"cap=4\"])"));
+        "path of a router plugin (.so), relative to the config file; selects router.policy = plugin unless that "
+        "key is set (docs/plugins.md)"));
+    b.push_back(bind_params_key<Opts>("router.plugin_params", [](Opts& o) -> auto& { return o.router.plugin_params; },
+        "router.policy = plugin: parameters handed to the plugin: a table ([router.plugin_params] cap = 4) or "
+        "\"key=value\" strings ([\"cap=4\"])"));
     b.push_back(bind_key<Opts, bool>("router.plugin_kv_indexer", [](Opts& o) -> auto& { return o.router.plugin_kv_indexer; },
         "router.policy = plugin: run the KV router's indexer and active-load tracking (the kv keys below) and give "
         "the plugin per-worker overlap and active-load figures (docs/plugins.md)"));
@@ -124,11 +127,8 @@ void add_scenario_bindings(std::vector<Binding<Opts>>& b) {
         "KV blocks per worker instead of the memory-derived count (0 = derive)"));
     b.push_back(bind_key<Opts, std::string>("engine.cache_policy", [](Opts& o) -> auto& { return o.engine.cache_policy; },
         "which free cached block is reused first: lru (vLLM's free-block queue), plugin (a shared library, "
-        "engine.cache_policy_plugin; vllm and trtllm backends; docs/plugins.md)"));
-    b.push_back(bind_key<Opts, std::string>("engine.cache_policy_plugin", [](Opts& o) -> auto& { return o.engine.cache_policy_plugin; },
-        "engine.cache_policy = plugin: path of the cache policy's shared library (.so), relative to the config file"));
-    b.push_back(bind_key<Opts, std::vector<std::string>>("engine.cache_policy_plugin_params", [](Opts& o) -> auto& { return o.engine.cache_policy_plugin_params; },
-        "engine.cache_policy = plugin: parameters handed to the plugin, \"key=value\" each"));
+        "kv.cache_policy.plugin; vllm and trtllm backends; docs/plugins.md)"));
+    add_plugin_bindings(b);  // kv.cache_policy.plugin, kv.cache_policy.plugin_params
     b.push_back(bind_key<Opts, bool>("engine.coalesce_steps", [](Opts& o) -> auto& { return o.engine.coalesce_steps; },
         "simulator speed-up: run a worker's steps that end before its next possible input inside one event; "
         "results are identical either way (false: one event per step)"));
