@@ -32,12 +32,15 @@ std::vector<std::string> EngineOptions::validate() const {
             "must be 0 (derive from memory) or >= 2");
     require(num_gpu_blocks_override != 1, "num_gpu_blocks_override", num_gpu_blocks_override,
             "must be 0 (derive from memory) or >= 2");
-    require(cache_policy == "lru" || cache_policy == "plugin", "cache_policy", cache_policy,
-            "must be \"lru\" or \"plugin\" (with engine.cache_policy_plugin)");
+    require(cache_policy == "lru" || cache_policy == "lfu" || cache_policy == "slru" || cache_policy == "plugin",
+            "cache_policy", cache_policy,
+            "must be \"lru\", \"lfu\", \"slru\" or \"plugin\" (with engine.cache_policy_plugin)");
     require(cache_policy != "plugin" || !cache_policy_plugin.empty(), "cache_policy", cache_policy,
             "set engine.cache_policy_plugin to the policy's shared library (.so)");
     require(cache_policy != "plugin" || backend != "sglang", "cache_policy", cache_policy,
             "the sglang backend evicts radix-tree nodes and takes no block cache policy plugin");
+    require(cache_policy == "lru" || cache_policy == "plugin" || backend != "sglang", "cache_policy", cache_policy,
+            "the sglang backend evicts radix-tree nodes by LRU; lfu and slru are block-pool policies (vllm, trtllm)");
     require(cache_policy == "plugin" || cache_policy_plugin.empty(), "cache_policy_plugin", cache_policy_plugin,
             "only read when engine.cache_policy = \"plugin\"");
     for (const auto& kv : cache_policy_plugin_params)
