@@ -208,7 +208,6 @@ void VllmEngine::schedule_waiting(std::int32_t& budget, TimeNs now) {
                 }
                 continue;
             }
-            kvbm_->onboard(s.hashes, hit_blocks, 0, max_blocks, now);  // the lookup missed below G1
         }
         std::int32_t num_new = s.num_tokens() - s.num_computed - hit_tokens;
         if (opts_.long_prefill_token_threshold > 0) num_new = std::min(num_new, opts_.long_prefill_token_threshold);
@@ -221,6 +220,8 @@ void VllmEngine::schedule_waiting(std::int32_t& budget, TimeNs now) {
             break;  // waiting requests never preempt
         }
         waiting_.pop_front();
+        if (kvbm_ && computed_before == 0 && opts_.enable_prefix_caching)  // admitted: its lookup missed below G1
+            kvbm_->onboard(s.hashes, hit_blocks, 0, (s.num_tokens() - 1) / bs, now);
         queued_prefill_tokens_ -= s.num_tokens() - computed_before;
         running_.push_back(slot);
         scheduled_.push_back({slot, num_new});
