@@ -366,7 +366,7 @@ void VllmEngine::transfer_done(std::uint64_t request, TimeNs /*now*/) {
 WorkerLoad VllmEngine::load() const {
     WorkerLoad l;
     l.running = static_cast<std::int32_t>(running_.size());
-    l.waiting = static_cast<std::int32_t>(waiting_.size());
+    l.waiting = static_cast<std::int32_t>(waiting_.size() + onboarding_.size());  // onboarding ones wait too
     l.used_blocks = kv_.used_blocks();
     l.total_blocks = kv_.usable_blocks();
     l.queued_prefill_tokens = queued_prefill_tokens_;

@@ -105,6 +105,7 @@ std::int32_t Kvbm::match(std::span<const std::uint64_t> hashes, std::int32_t fro
 TimeNs Kvbm::onboard(std::span<const std::uint64_t> hashes, std::int32_t from, std::int32_t n, std::int32_t max,
                      TimeNs now) {
     advance(now);
+    query_blocks_ += static_cast<std::uint64_t>(std::max<std::int32_t>(0, std::min<std::int32_t>(max, static_cast<std::int32_t>(hashes.size()))));
     std::int64_t per_tier[3] = {0, 0, 0};
     for (std::int32_t i = from; i < from + n; ++i) {
         const auto k = static_cast<std::size_t>(match_tier_[static_cast<std::size_t>(i)]);

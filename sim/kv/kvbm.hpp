@@ -37,7 +37,7 @@ private:
 
 struct KvbmTierStats {
     std::uint64_t lookups = 0;            // blocks an admission looked for here (missed in the tiers above)
-    std::uint64_t hits = 0;               // of which were found here, ready
+    std::uint64_t hits = 0;               // of which were found here, ready (and onboarded)
     std::uint64_t offloaded_blocks = 0;   // copies written into this tier
     std::uint64_t onboarded_blocks = 0;   // copies read from this tier into G1
     std::uint64_t evictions = 0;          // blocks dropped to make room
@@ -100,6 +100,9 @@ public:
     const std::string& tier_name(std::size_t k) const { return names_[k]; }
     const KvTier& tier(std::size_t k) const { return tiers_[k]; }
     const KvbmTierStats& stats(std::size_t k) const { return stats_[k]; }
+    // Prompt blocks (those a prefix hit may cover) of every admission: the denominator of tier hit rates,
+    // as prompt tokens are of G1's prefix hit rate.
+    std::uint64_t query_blocks() const { return query_blocks_; }
     double block_bytes() const { return block_bytes_; }
     // Occupancy (blocks) of tier k at t = i x sample interval, i = 0, 1, ... up to the last operation.
     const std::vector<std::int32_t>& samples(std::size_t k) const { return samples_[k]; }
@@ -119,6 +122,7 @@ private:
     bool evict_trigger_;
     TimeNs sample_interval_ns_;
     TimeNs next_sample_ns_ = 0;
+    std::uint64_t query_blocks_ = 0;
 };
 
 }  // namespace dynosim::sim::kv

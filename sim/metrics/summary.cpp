@@ -193,7 +193,7 @@ std::string format_summary(const Summary& s) {
         out += fmt::format("kvbm        TTFT mean = queue {:.2f} + onboard {:.2f} + prefill {:.2f} ms; {} requests onboarded\n",
                            s.ttft_queue.mean, s.ttft_onboard.mean, s.ttft_prefill.mean, s.onboarded_requests);
         for (const KvbmTierSummary& t : s.kvbm_tiers)
-            out += fmt::format("  {:<8} {:.1f} GB {}: hit {:.1f}% of {} blocks looked up, {:.2f} GB offloaded, "
+            out += fmt::format("  {:<8} {:.1f} GB {}: hit {:.1f}% of prompt blocks ({} looked up here), {:.2f} GB offloaded, "
                                "{:.2f} GB onboarded, link busy {:.3f} s, occupancy mean {:.1f}% peak {:.1f}%\n",
                                t.name, t.capacity_gb, t.policy, 100 * t.hit_rate, t.lookups, t.offloaded_gb,
                                t.onboarded_gb, t.transfer_s, 100 * t.occupancy_mean, 100 * t.occupancy_peak);

@@ -39,8 +39,8 @@ struct KvbmTierSummary {
     std::string name, policy;
     std::int64_t capacity_blocks = 0;  // per worker
     double capacity_gb = 0;            // per worker
-    std::uint64_t lookups = 0, hits = 0;  // blocks looked up here by admissions / found here
-    double hit_rate = 0;
+    std::uint64_t lookups = 0, hits = 0;  // blocks looked up here by admissions (missed above) / found here
+    double hit_rate = 0;                  // hits / prompt blocks of all admissions (as prefix_hit_rate for G1)
     std::uint64_t offloaded_blocks = 0, onboarded_blocks = 0, evictions = 0;
     double offloaded_gb = 0, onboarded_gb = 0;
     double transfer_s = 0;          // link busy time, summed over workers

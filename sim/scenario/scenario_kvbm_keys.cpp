@@ -131,10 +131,11 @@ void summarize_kvbm(const std::vector<const kv::Kvbm*>& workers, const kv::KvbmO
         t.capacity_gb = static_cast<double>(t.capacity_blocks) * first.block_bytes() / 1e9;
         t.sample_interval_s = opts.sample_interval_s;
         double occ_sum = 0;
-        std::uint64_t occ_n = 0;
+        std::uint64_t occ_n = 0, query = 0;
         for (const kv::Kvbm* w : workers) {
             const kv::KvbmTierStats& st = w->stats(k);
             t.lookups += st.lookups;
+            query += w->query_blocks();
             t.hits += st.hits;
             t.offloaded_blocks += st.offloaded_blocks;
             t.onboarded_blocks += st.onboarded_blocks;
@@ -150,7 +151,7 @@ void summarize_kvbm(const std::vector<const kv::Kvbm*>& workers, const kv::KvbmO
                 t.occupancy_peak = std::max(t.occupancy_peak, frac);
             }
         }
-        t.hit_rate = t.lookups ? static_cast<double>(t.hits) / static_cast<double>(t.lookups) : 0.0;
+        t.hit_rate = query ? static_cast<double>(t.hits) / static_cast<double>(query) : 0.0;
         t.offloaded_gb = static_cast<double>(t.offloaded_blocks) * first.block_bytes() / 1e9;
         t.onboarded_gb = static_cast<double>(t.onboarded_blocks) * first.block_bytes() / 1e9;
         t.occupancy_mean = occ_n ? occ_sum / static_cast<double>(occ_n) : 0.0;

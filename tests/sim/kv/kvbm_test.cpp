@@ -259,3 +259,54 @@ TEST_CASE("bad kvbm settings are errors naming the key", "[kvbm][config]") {
     CHECK_THROWS_WITH(scenario::run_scenario(o), Contains("kvbm.host.num_blocks = 1000000000") &&
                                                      Contains("exceed the machine"));
 }
+
+TEST_CASE("the disk tier takes what the host tier drops and onboards over its own link", "[kvbm]") {
+    // Host 2 blocks at 1 GB/s, disk 8 blocks at 0.5 GB/s; evict trigger: exclusive tiers.
+    kv::Kvbm k({{"host", 2, 1.0, 0.0, "lru"}, {"disk", 8, 0.5, 100.0, "lru"}}, kBlockBytes, true, core::kNsPerSec);
+    const std::uint64_t keys[] = {1 << 6, 2 << 6, 3 << 6};
+    for (std::uint64_t key : keys) k.offload(key, 0);
+    CHECK(k.tier(0).occupancy() == 2);
+    CHECK(k.tier(1).occupancy() == 1);  // the first key, dropped by the host
+    CHECK(k.stats(0).evictions == 1);
+    const core::TimeNs t = core::kNsPerSec;
+    REQUIRE(k.match(keys, 0, 3, t) == 3);
+    // Two blocks from the host (2 ms at 1 GB/s) and one from the disk (2 ms at 0.5 GB/s + 100 us) in parallel.
+    CHECK(k.onboard(keys, 0, 3, 3, t) == t + 2'100'000);
+    CHECK(k.stats(0).hits == 2);
+    CHECK(k.stats(1).hits == 1);
+    CHECK(k.stats(0).lookups == 3);  // every block is looked for in the host first
+    CHECK(k.stats(1).lookups == 1);
+    CHECK(k.query_blocks() == 3);
+}
+
+TEST_CASE("with the register trigger every stored block cascades to the next tier once complete", "[kvbm]") {
+    kv::Kvbm k({{"host", 4, 1.0, 0.0, "lru"}, {"disk", 4, 1.0, 0.0, "lru"}}, kBlockBytes, false, core::kNsPerSec);
+    const std::uint64_t a[] = {7 << 6};
+    k.offload(a[0], 0);
+    k.offload(a[0], 0);  // deduplicated: already stored (or on its way)
+    CHECK(k.stats(0).offloaded_blocks == 1);
+    CHECK(k.stats(1).offloaded_blocks == 1);
+    CHECK(k.match(a, 0, 1, 999'999) == 0);  // still on the host link (1 ms)
+    CHECK(k.match(a, 0, 1, 1'000'000) == 1);
+    // Occupancy is sampled every second from t = 0: empty at 0, one block in each tier at 1 s and 2 s.
+    k.offload(8 << 6, 2'500'000'000);
+    CHECK(k.samples(0) == std::vector<std::int32_t>{0, 1, 1});
+    CHECK(k.samples(1) == std::vector<std::int32_t>{0, 1, 1});
+}
+
+TEST_CASE("a KVBM run is deterministic and fills the TTFT breakdown", "[kvbm]") {
+    const std::vector<std::string> sets = {"kvbm.host.num_blocks=2000", "workload.generator.prefix.num_groups=40",
+                                           "workload.generator.prefix.prefix_tokens=1024"};
+    CHECK(run_outputs(sets) == run_outputs(sets));
+    std::vector<std::string> all = sets;
+    all.push_back("engine.num_gpu_blocks_override=300");
+    all.push_back("workload.generator.num_requests=60");
+    const auto r = scenario::run_scenario(scenario::load_scenario_text("", "kvbm.toml", all));
+    const metrics::Summary& s = r.summary;
+    REQUIRE(s.kvbm);
+    REQUIRE(s.kvbm_tiers.size() == 1);
+    CHECK(s.kvbm_tiers[0].capacity_blocks == 2000);
+    CHECK(s.kvbm_tiers[0].offloaded_blocks > 0);
+    CHECK(s.ttft_queue.mean + s.ttft_onboard.mean + s.ttft_prefill.mean == Approx(s.ttft.mean));
+    CHECK(s.ttft_queue.count == s.finished);
+}
