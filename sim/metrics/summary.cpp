@@ -242,6 +242,7 @@ std::string summary_json(const Summary& s) {
                              {"capacity_gb", t.capacity_gb},
                              {"lookups", t.lookups},
                              {"hits", t.hits},
+                             {"misses", t.lookups - t.hits},
                              {"hit_rate", t.hit_rate},
                              {"offloaded_blocks", t.offloaded_blocks},
                              {"onboarded_blocks", t.onboarded_blocks},
