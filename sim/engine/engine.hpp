@@ -10,6 +10,11 @@
 namespace dynosim::sim::engine {
 
 class EngineEventSink;  // kv_events.hpp
+}  // namespace dynosim::sim::engine
+namespace dynosim::sim::kv {
+class Kvbm;  // kv/kvbm.hpp
+}  // namespace dynosim::sim::kv
+namespace dynosim::sim::engine {
 
 // What a worker does in a fleet: everything (aggregated), prompts only (a disaggregated prefill worker: each
 // request stops after its first token and its KV is handed off), or decode (requests may arrive with their
@@ -57,6 +62,10 @@ public:
     // Decode role: the transfer into the reserved blocks ended; the request joins the waiting queue with its
     // prompt KV in place (its last prompt token is recomputed and samples the first output token).
     virtual void transfer_done(std::uint64_t /*request*/, TimeNs /*now*/) {}
+    // KVBM: the earliest time work the engine waits on (an onboard transfer) completes, kTimeMax when none;
+    // an idle worker wakes itself then. And the engine's tiers below G1, null without KVBM.
+    virtual TimeNs next_wakeup_ns() const { return core::kTimeMax; }
+    virtual const kv::Kvbm* kvbm() const { return nullptr; }
     // KV blocks usable by requests (the pool's size less the null block).
     virtual std::int32_t kv_block_tokens() const { return 0; }
 };

@@ -32,12 +32,15 @@ std::vector<std::string> EngineOptions::validate() const {
             "must be 0 (derive from memory) or >= 2");
     require(num_gpu_blocks_override != 1, "num_gpu_blocks_override", num_gpu_blocks_override,
             "must be 0 (derive from memory) or >= 2");
-    require(cache_policy == "lru" || cache_policy == "plugin", "cache_policy", cache_policy,
-            "must be \"lru\" or \"plugin\" (with kv.cache_policy.plugin)");
+    require(cache_policy == "lru" || cache_policy == "lfu" || cache_policy == "slru" || cache_policy == "plugin",
+            "cache_policy", cache_policy,
+            "must be \"lru\", \"lfu\", \"slru\" or \"plugin\" (with kv.cache_policy.plugin)");
     require(cache_policy != "plugin" || !cache_policy_plugin.empty(), "cache_policy", cache_policy,
             "set kv.cache_policy.plugin to the policy's shared library (.so)");
     require(cache_policy != "plugin" || backend != "sglang", "cache_policy", cache_policy,
             "the sglang backend evicts radix-tree nodes and takes no block cache policy plugin");
+    require(cache_policy == "lru" || cache_policy == "plugin" || backend != "sglang", "cache_policy", cache_policy,
+            "the sglang backend evicts radix-tree nodes by LRU; lfu and slru are block-pool policies (vllm, trtllm)");
     // The plugin's keys live under kv.cache_policy (scenario_plugin_keys.cpp).
     if (cache_policy != "plugin" && !cache_policy_plugin.empty())
         errors.push_back(fmt::format("kv.cache_policy.plugin = {}: only read when engine.cache_policy = \"plugin\" "

@@ -9,14 +9,22 @@
 namespace dynosim::sim::engine {
 
 VllmEngine::VllmEngine(const EngineOptions& opts, std::int32_t num_blocks, std::int32_t worker_index,
-                       const workload::Workload& wl, metrics::Recorder& rec)
+                       const workload::Workload& wl, metrics::Recorder& rec, std::unique_ptr<kv::Kvbm> kvbm)
     : opts_(opts),
       worker_index_(worker_index),
       wl_(wl),
       rec_(rec),
       group_blocks_(workload::group_blocks(wl, opts.block_size)),
-      kv_(opts.block_size, kv::BlockPool(num_blocks, opts.enable_prefix_caching,
-                                         std::make_unique<EvictionTap>(kv::make_cache_policy(kv::CachePolicySpec{opts.cache_policy, opts.cache_policy_plugin, opts.cache_policy_plugin_params}), pub_), group_blocks_)) {
+      kvbm_(std::move(kvbm)),
+      kv_(opts.block_size, kv::BlockPool(num_blocks, opts.enable_prefix_caching, [&] {
+              std::unique_ptr<kv::CachePolicy> p = kv::make_cache_policy(kv::CachePolicySpec{opts.cache_policy, opts.cache_policy_plugin, opts.cache_policy_plugin_params});
+              if (kvbm_) {
+                  auto tap = std::make_unique<KvbmTap>(std::move(p), *kvbm_, num_blocks);
+                  tap_ = tap.get();
+                  p = std::move(tap);
+              }
+              return std::make_unique<EvictionTap>(std::move(p), pub_);
+          }(), group_blocks_)) {
     pub_.init(worker_index, num_blocks);
     DYNOSIM_ASSERT(opts_.max_num_batched_tokens > 0 && opts_.max_num_seqs > 0 && opts_.max_model_len > 0);
 }
@@ -38,6 +46,7 @@ VllmEngine::Slot VllmEngine::new_slot(std::uint64_t request) {
     q.num_output = 0;
     q.num_computed = 0;
     q.admitted_once = false;
+    q.onboarded = false;
     q.last_token_ns = 0;
     q.kv.clear();
     q.hashes.clear();  // keeps capacity: filled on first admission
@@ -70,8 +79,48 @@ bool VllmEngine::try_allocate(Seq& s, std::int32_t hit_blocks, std::int32_t num_
     const std::int32_t total = s.num_computed + num_new;
     const std::int32_t before = s.kv.num_registered;
     if (!kv_.allocate(s.kv, s.hashes, hit_blocks, total, total)) return false;
+    if (kvbm_) note_registered(s, before);
     publish_registered(pub_, kv_, s.kv, s.hashes, before);
     return true;
+}
+
+void VllmEngine::note_registered(const Seq& s, std::int32_t before) {
+    if (!kv_.pool().prefix_caching()) return;
+    kv::BlockPool::Cursor c;
+    const auto n = std::min<std::size_t>(static_cast<std::size_t>(s.kv.num_registered), s.hashes.size());
+    for (std::size_t i = static_cast<std::size_t>(before < 0 ? 0 : before); i < n; ++i) {
+        const kv::BlockId b = s.kv.blocks[i];
+        if (tap_->cached(b) || kv_.pool().find(s.hashes[i], c) != b) continue;
+        tap_->note(b, s.hashes[i]);
+        if (!kvbm_->evict_trigger()) offload_keys_.push_back(s.hashes[i]);
+    }
+}
+
+// Requests whose onboard transfers ended by `now` have their blocks registered in G1 and rejoin the front
+// of the waiting queue with those tokens computed (vLLM: finished_recving -> WAITING).
+void VllmEngine::finish_onboards(TimeNs now) {
+    const std::int32_t bs = opts_.block_size;
+    for (std::size_t i = onboarding_.size(); i-- > 0;) {
+        const Onboarding o = onboarding_[i];
+        if (o.done_ns > now) continue;
+        onboarding_.erase(onboarding_.begin() + static_cast<std::ptrdiff_t>(i));
+        Seq& s = slots_[static_cast<std::size_t>(o.slot)];
+        const std::int32_t before = s.kv.num_registered;
+        const bool ok = kv_.allocate(s.kv, s.hashes, 0, o.blocks * bs, o.blocks * bs);
+        DYNOSIM_ASSERT(ok);  // the blocks are held already: nothing new is allocated
+        note_registered(s, before);
+        publish_registered(pub_, kv_, s.kv, s.hashes, before);
+        s.num_computed = o.blocks * bs;
+        s.onboarded = true;
+        queued_prefill_tokens_ -= s.num_computed;
+        waiting_.push_front(o.slot);
+    }
+}
+
+TimeNs VllmEngine::next_wakeup_ns() const {
+    TimeNs t = core::kTimeMax;
+    for (const Onboarding& o : onboarding_) t = std::min(t, o.done_ns);
+    return t;
 }
 
 void VllmEngine::preempt(Slot victim, std::int32_t& budget) {
@@ -134,6 +183,32 @@ void VllmEngine::schedule_waiting(std::int32_t& budget, TimeNs now) {
         if (s.num_computed == 0)
             hit_blocks = kv_.count_prefix_hits(s.hashes, (s.num_tokens() - 1) / bs);
         const std::int32_t hit_tokens = hit_blocks * bs;
+        if (kvbm_ && s.num_computed == 0 && opts_.enable_prefix_caching) {
+            // KVBM: the prefix continues in a lower tier? Take G1 blocks for it, start the transfers, and
+            // park the request until they end; it computes nothing meanwhile.
+            const std::int32_t max_blocks = (s.num_tokens() - 1) / bs;
+            const std::int32_t onboard = kvbm_->match(s.hashes, hit_blocks, max_blocks, now);
+            if (onboard > 0) {
+                const std::int32_t blocks = hit_blocks + onboard;
+                const std::int32_t before = s.kv.num_registered;
+                if (!kv_.allocate(s.kv, s.hashes, hit_blocks, blocks * bs, hit_tokens)) break;
+                publish_registered(pub_, kv_, s.kv, s.hashes, before);
+                const TimeNs done = kvbm_->onboard(s.hashes, hit_blocks, onboard, max_blocks, now);
+                waiting_.pop_front();
+                onboarding_.push_back({slot, done, blocks});
+                auto& counters = rec_.counters();
+                counters.prefix_query_tokens += static_cast<std::uint64_t>(s.num_tokens());
+                counters.prefix_hit_tokens += static_cast<std::uint64_t>(hit_tokens);
+                metrics::RequestRecord& rec = rec_.at(s.request);
+                if (!s.admitted_once) {
+                    s.admitted_once = true;
+                    rec.cached_tokens = blocks * bs;
+                    rec.first_scheduled_ns = now;
+                    rec.onboard_ns = done - now;
+                }
+                continue;
+            }
+        }
         std::int32_t num_new = s.num_tokens() - s.num_computed - hit_tokens;
         if (opts_.long_prefill_token_threshold > 0) num_new = std::min(num_new, opts_.long_prefill_token_threshold);
         if (!opts_.enable_chunked_prefill && num_new > budget) break;
@@ -145,12 +220,18 @@ void VllmEngine::schedule_waiting(std::int32_t& budget, TimeNs now) {
             break;  // waiting requests never preempt
         }
         waiting_.pop_front();
+        if (kvbm_ && computed_before == 0 && opts_.enable_prefix_caching)  // admitted: its lookup missed below G1
+            kvbm_->onboard(s.hashes, hit_blocks, 0, (s.num_tokens() - 1) / bs, now);
         queued_prefill_tokens_ -= s.num_tokens() - computed_before;
         running_.push_back(slot);
         scheduled_.push_back({slot, num_new});
         budget -= num_new;
         if (s.transferred) {  // its prompt KV came from a prefill worker, whose admission was counted
             s.transferred = false;
+            continue;
+        }
+        if (s.onboarded) {  // counted when its onboarding started
+            s.onboarded = false;
             continue;
         }
 
@@ -169,6 +250,10 @@ void VllmEngine::schedule_waiting(std::int32_t& budget, TimeNs now) {
 bool VllmEngine::schedule(timing::BatchShape& shape, TimeNs now) {
     shape.clear();
     scheduled_.clear();
+    if (kvbm_) {
+        tap_->set_now(now);
+        if (!onboarding_.empty()) finish_onboards(now);
+    }
     std::int32_t budget = opts_.max_num_batched_tokens;
     const bool preempted = schedule_running(budget);
     if (!preempted) schedule_waiting(budget, now);
@@ -189,6 +274,10 @@ bool VllmEngine::schedule(timing::BatchShape& shape, TimeNs now) {
 }
 
 void VllmEngine::complete_step(TimeNs now) {
+    if (kvbm_) {  // register trigger: the step computed these blocks; their copies down start now
+        for (std::uint64_t key : offload_keys_) kvbm_->offload(key, now);
+        offload_keys_.clear();
+    }
     pub_.flush(now);  // the KV events of the step's allocations, published with its outputs
     EngineEventSink* sink = pub_.sink();
     bool any_finished = false;
@@ -277,7 +366,7 @@ void VllmEngine::transfer_done(std::uint64_t request, TimeNs /*now*/) {
 WorkerLoad VllmEngine::load() const {
     WorkerLoad l;
     l.running = static_cast<std::int32_t>(running_.size());
-    l.waiting = static_cast<std::int32_t>(waiting_.size());
+    l.waiting = static_cast<std::int32_t>(waiting_.size() + onboarding_.size());  // onboarding ones wait too
     l.used_blocks = kv_.used_blocks();
     l.total_blocks = kv_.usable_blocks();
     l.queued_prefill_tokens = queued_prefill_tokens_;

@@ -4,12 +4,15 @@
 // running request when a block cannot be had.
 #pragma once
 #include <cstdint>
+#include <memory>
 #include <vector>
 
 #include "sim/core/ring_deque.hpp"
 #include "sim/engine/engine.hpp"
 #include "sim/engine/engine_options.hpp"
 #include "sim/engine/kv_events.hpp"
+#include "sim/engine/kvbm_tap.hpp"
+#include "sim/kv/kvbm.hpp"
 #include "sim/kv/kv_cache_manager.hpp"
 #include "sim/metrics/recorder.hpp"
 #include "sim/workload/request.hpp"
@@ -18,9 +21,10 @@ namespace dynosim::sim::engine {
 
 class VllmEngine final : public Engine {
 public:
-    // `opts` must be resolved (no auto zeros left). `num_blocks` includes the null block.
+    // `opts` must be resolved (no auto zeros left). `num_blocks` includes the null block. `kvbm`: the
+    // worker's KVBM tiers below G1 (null = none).
     VllmEngine(const EngineOptions& opts, std::int32_t num_blocks, std::int32_t worker_index,
-               const workload::Workload& wl, metrics::Recorder& rec);
+               const workload::Workload& wl, metrics::Recorder& rec, std::unique_ptr<kv::Kvbm> kvbm = nullptr);
 
     bool enqueue(std::uint64_t request, TimeNs now) override;
     bool schedule(timing::BatchShape& shape, TimeNs now) override;
@@ -37,6 +41,8 @@ public:
     std::int32_t reserve_transfer(std::uint64_t request, TimeNs now) override;
     void transfer_done(std::uint64_t request, TimeNs now) override;
 
+    TimeNs next_wakeup_ns() const override;
+    const kv::Kvbm* kvbm() const override { return kvbm_.get(); }
     const kv::KvCacheManager& kv() const { return kv_; }
 
 private:
@@ -49,6 +55,7 @@ private:
         std::int32_t num_computed = 0;  // tokens whose KV is computed
         bool admitted_once = false;
         bool transferred = false;  // decode role: prompt KV arrived from a prefill worker, not yet admitted
+        bool onboarded = false;    // KVBM: its prefix was onboarded, its admission already counted
         TimeNs last_token_ns = 0;
         kv::SeqKv kv;
         std::vector<std::uint64_t> hashes;  // engine-block hashes of prompt + output
@@ -65,6 +72,9 @@ private:
     void preempt(Slot victim, std::int32_t& budget);
     bool schedule_running(std::int32_t& budget);
     void schedule_waiting(std::int32_t& budget, TimeNs now);
+    // KVBM: blocks of `s` registered in G1 since `before` are noted (and queued for offload).
+    void note_registered(const Seq& s, std::int32_t before);
+    void finish_onboards(TimeNs now);
 
     EngineOptions opts_;
     std::int32_t worker_index_;
@@ -72,7 +82,16 @@ private:
     metrics::Recorder& rec_;
     std::int32_t group_blocks_;  // positions per prefix-key group (see kv/block_key.hpp)
     KvEventPublisher pub_;       // before kv_: the pool's policy reports evictions to it
+    std::unique_ptr<kv::Kvbm> kvbm_;  // before kv_: the pool's policy may offload to it
+    KvbmTap* tap_ = nullptr;          // in the pool's policy chain when kvbm_ is set
     kv::KvCacheManager kv_;
+    struct Onboarding {
+        Slot slot;
+        TimeNs done_ns;
+        std::int32_t blocks;  // G1 hits + onboarded: the leading blocks ready when done
+    };
+    std::vector<Onboarding> onboarding_;       // waiting for their lower-tier blocks (vLLM WAITING_FOR_REMOTE_KVS)
+    std::vector<std::uint64_t> offload_keys_;  // register trigger: blocks computed by the step in flight
     EngineRole role_ = EngineRole::Aggregated;
     struct InTransfer {
         std::uint64_t request;

@@ -4,6 +4,7 @@ namespace dynosim::sim::engine {
 
 namespace {
 constexpr std::uint64_t kIdleMarker = 1;  // Timer payload: a coalesced run went idle here
+constexpr std::uint64_t kWakeup = 2;      // Timer payload: engine work the worker waited on is done
 }  // namespace
 
 Worker::Worker(std::int32_t index, std::unique_ptr<Engine> engine, std::shared_ptr<timing::TimingModel> timing,
@@ -33,14 +34,26 @@ void Worker::on_event(const core::Event& ev, core::Simulation& sim) {
     if (ev.kind == core::EventKind::StepEnd) {
         engine_->complete_step(sim.now());
         busy_ = false;
+    } else if (ev.kind == core::EventKind::Timer && ev.payload == kWakeup) {
+        if (wakeup_at_ == sim.now()) wakeup_at_ = core::kTimeMax;
     } else {
         kick_pending_ = false;
     }
     if (!busy_) start_step(sim);
 }
 
+void Worker::arm_wakeup(core::Simulation& sim) {
+    const core::TimeNs w = engine_->next_wakeup_ns();
+    if (w == core::kTimeMax || (wakeup_at_ != core::kTimeMax && wakeup_at_ <= w)) return;
+    wakeup_at_ = w;
+    sim.schedule_at(w, actor_id_, core::EventKind::Timer, kWakeup);
+}
+
 void Worker::start_step(core::Simulation& sim) {
-    if (!engine_->schedule(shape_, sim.now())) return;  // idle until the next request
+    if (!engine_->schedule(shape_, sim.now())) {  // idle until the next request (or pending engine work)
+        arm_wakeup(sim);
+        return;
+    }
     core::TimeNs dt = timing_->step_time(shape_);
     rec_.counters().busy_ns += dt;
     core::TimeNs end = sim.now() + dt;
@@ -55,6 +68,7 @@ void Worker::start_step(core::Simulation& sim) {
                 // Idle from `end` until the next request. A marker event keeps the clock's last event
                 // (the run's end time) where stepping would have put it.
                 sim.schedule_at(end, actor_id_, core::EventKind::Timer, kIdleMarker);
+                arm_wakeup(sim);
                 return;
             }
             dt = timing_->step_time(shape_);

@@ -63,6 +63,8 @@ public:
 
 private:
     void start_step(core::Simulation& sim);
+    // Idle with engine work pending (KVBM onboards): a wake-up at the engine's next_wakeup_ns().
+    void arm_wakeup(core::Simulation& sim);
     void touched() {
         if (changed_ != nullptr && !load_stale_) {
             load_stale_ = true;
@@ -83,6 +85,7 @@ private:
     std::vector<std::int32_t>* changed_ = nullptr;  // track_load
     std::int32_t slot_ = 0;
     bool load_stale_ = false;
+    core::TimeNs wakeup_at_ = core::kTimeMax;  // the pending wake-up event's time (kTimeMax = none)
 };
 
 }  // namespace dynosim::sim::engine

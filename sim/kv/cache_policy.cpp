@@ -5,6 +5,7 @@
 #include <atomic>
 
 #include "sim/core/errors.hpp"
+#include "sim/kv/cache_policies.hpp"
 
 namespace dynosim::sim::kv {
 
@@ -45,10 +46,12 @@ BlockId LruCachePolicy::pop_victim() {
 
 std::unique_ptr<CachePolicy> make_cache_policy(std::string_view name) {
     if (name == "lru") return std::make_unique<LruCachePolicy>();
-    throw core::InputError(fmt::format("unknown cache policy '{}'; known: lru", name));
+    if (name == "lfu") return std::make_unique<LfuCachePolicy>();
+    if (name == "slru") return std::make_unique<SlruCachePolicy>();
+    throw core::InputError(fmt::format("unknown cache policy '{}'; known: lru, lfu, slru", name));
 }
 
-std::vector<std::string_view> cache_policy_names() { return {"lru"}; }
+std::vector<std::string_view> cache_policy_names() { return {"lru", "lfu", "slru"}; }
 
 namespace {
 std::atomic<ExternalCachePolicyFactory> g_external_cache_policy_factory{nullptr};

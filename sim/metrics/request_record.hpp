@@ -34,6 +34,8 @@ struct RequestRecord {
     std::int32_t prefill_worker = -1;
     TimeNs transfer_ns = -1;
     std::int64_t transfer_bytes = 0;
+    // KVBM: time from admission until the prefix blocks found below G1 were onboarded (-1 = none).
+    TimeNs onboard_ns = -1;
     RequestStatus status = RequestStatus::Pending;
     bool arrived = false;
 };

@@ -62,8 +62,9 @@ Summary summarize(const Recorder& rec, const RunInfo& info, const SlaOptions& sl
     s.num_workers = info.num_workers;
     s.gpus = info.total_gpus > 0 ? info.total_gpus : info.num_workers * info.gpus_per_worker;
     s.disaggregated = info.disaggregated;
+    s.kvbm = info.kvbm;
     double transfer_ms_sum = 0;
-    std::vector<double> ttft, tpot, e2e, queue;
+    std::vector<double> ttft, tpot, e2e, queue, ttft_onboard, ttft_prefill;
     TimeNs first_arrival = core::kTimeMax, last_finish = 0;
     std::uint64_t out_tokens = 0, all_tokens = 0, good = 0;
     for (const RequestRecord& r : rec.records()) {
@@ -92,6 +93,12 @@ Summary summarize(const Recorder& rec, const RunInfo& info, const SlaOptions& sl
         ttft.push_back(t_first);
         e2e.push_back(core::ns_to_ms(r.finish_ns - r.arrival_ns));
         queue.push_back(core::ns_to_ms(r.first_scheduled_ns - r.arrival_ns));
+        if (s.kvbm) {
+            const TimeNs onboard = r.onboard_ns < 0 ? 0 : r.onboard_ns;
+            s.onboarded_requests += r.onboard_ns >= 0;
+            ttft_onboard.push_back(core::ns_to_ms(onboard));
+            ttft_prefill.push_back(core::ns_to_ms(r.first_token_ns - r.first_scheduled_ns - onboard));
+        }
         double t_pot = 0;
         if (r.generated > 1) {
             t_pot = core::ns_to_ms(r.finish_ns - r.first_token_ns) / (r.generated - 1);
@@ -107,6 +114,11 @@ Summary summarize(const Recorder& rec, const RunInfo& info, const SlaOptions& sl
     s.ttft = summarize_ms(std::move(ttft));
     s.tpot = summarize_ms(std::move(tpot));
     s.e2e = summarize_ms(std::move(e2e));
+    if (s.kvbm) {
+        s.ttft_queue = summarize_ms(queue);
+        s.ttft_onboard = summarize_ms(std::move(ttft_onboard));
+        s.ttft_prefill = summarize_ms(std::move(ttft_prefill));
+    }
     s.queue = summarize_ms(std::move(queue));
     std::vector<double> itl;
     itl.reserve(rec.itl_ns().size());
@@ -177,6 +189,15 @@ std::string format_summary(const Summary& s) {
     if (s.disaggregated)
         out += fmt::format("disagg      {} KV transfers, mean {:.3f} ms, {:.3f} GB; {} prefilled on their decode worker\n",
                            s.transfers, s.transfer_ms_mean, s.transfer_gb, s.local_prefills);
+    if (s.kvbm) {
+        out += fmt::format("kvbm        TTFT mean = queue {:.2f} + onboard {:.2f} + prefill {:.2f} ms; {} requests onboarded\n",
+                           s.ttft_queue.mean, s.ttft_onboard.mean, s.ttft_prefill.mean, s.onboarded_requests);
+        for (const KvbmTierSummary& t : s.kvbm_tiers)
+            out += fmt::format("  {:<8} {:.1f} GB {}: hit {:.1f}% of prompt blocks ({} looked up here), {:.2f} GB offloaded, "
+                               "{:.2f} GB onboarded, link busy {:.3f} s, occupancy mean {:.1f}% peak {:.1f}%\n",
+                               t.name, t.capacity_gb, t.policy, 100 * t.hit_rate, t.lookups, t.offloaded_gb,
+                               t.onboarded_gb, t.transfer_s, 100 * t.occupancy_mean, 100 * t.occupancy_peak);
+    }
     out += fmt::format("fleet       {} workers, {} GPUs, {:.1f} GPU-seconds, {:.1f}% busy, {:.1f} s simulated\n",
                        s.num_workers, s.gpus, s.gpu_seconds, 100 * s.gpu_utilization, s.duration_s);
     return out;
@@ -212,7 +233,44 @@ std::string summary_json(const Summary& s) {
                        {"local_prefills", s.local_prefills},
                        {"transfer_ms_mean", s.transfer_ms_mean},
                        {"transfer_gb", s.transfer_gb}};
+    if (s.kvbm) {
+        nlohmann::ordered_json tiers = nlohmann::ordered_json::array();
+        for (const KvbmTierSummary& t : s.kvbm_tiers)
+            tiers.push_back({{"tier", t.name},
+                             {"policy", t.policy},
+                             {"capacity_blocks", t.capacity_blocks},
+                             {"capacity_gb", t.capacity_gb},
+                             {"lookups", t.lookups},
+                             {"hits", t.hits},
+                             {"misses", t.lookups - t.hits},
+                             {"hit_rate", t.hit_rate},
+                             {"offloaded_blocks", t.offloaded_blocks},
+                             {"onboarded_blocks", t.onboarded_blocks},
+                             {"evictions", t.evictions},
+                             {"offloaded_gb", t.offloaded_gb},
+                             {"onboarded_gb", t.onboarded_gb},
+                             {"transfer_s", t.transfer_s},
+                             {"occupancy_mean", t.occupancy_mean},
+                             {"occupancy_peak", t.occupancy_peak}});
+        j["kvbm"] = {{"onboarded_requests", s.onboarded_requests},
+                     {"ttft_breakdown_ms",
+                      {{"queue", dist_json(s.ttft_queue)},
+                       {"onboard", dist_json(s.ttft_onboard)},
+                       {"prefill", dist_json(s.ttft_prefill)}}},
+                     {"tiers", tiers}};
+    }
     return j.dump(2) + "\n";
+}
+
+std::string kvbm_occupancy_csv(const Summary& s) {
+    std::string out = "time_s,tier,occupancy_gb,occupancy_fraction\n";
+    for (const KvbmTierSummary& t : s.kvbm_tiers) {
+        const double cap = t.capacity_gb * s.num_workers;
+        for (std::size_t i = 0; i < t.occupancy_gb.size(); ++i)
+            out += fmt::format("{:.3f},{},{:.6f},{:.6f}\n", static_cast<double>(i) * t.sample_interval_s, t.name,
+                               t.occupancy_gb[i], cap > 0 ? t.occupancy_gb[i] / cap : 0.0);
+    }
+    return out;
 }
 
 std::string requests_csv(const Recorder& rec) {

@@ -31,6 +31,22 @@ struct RunInfo {
     TimeNs end_ns = 0;  // simulated time when the run ended
     std::int32_t total_gpus = 0;  // GPUs of the fleet when pools differ in TP (0 = num_workers x gpus_per_worker)
     bool disaggregated = false;   // report KV transfers (summary "disagg")
+    bool kvbm = false;            // report the TTFT breakdown (summary "kvbm"); tiers are filled by the caller
+};
+
+// One KVBM tier over all workers (summary "kvbm.tiers").
+struct KvbmTierSummary {
+    std::string name, policy;
+    std::int64_t capacity_blocks = 0;  // per worker
+    double capacity_gb = 0;            // per worker
+    std::uint64_t lookups = 0, hits = 0;  // blocks looked up here by admissions (missed above) / found here
+    double hit_rate = 0;                  // hits / prompt blocks of all admissions (as prefix_hit_rate for G1)
+    std::uint64_t offloaded_blocks = 0, onboarded_blocks = 0, evictions = 0;
+    double offloaded_gb = 0, onboarded_gb = 0;
+    double transfer_s = 0;          // link busy time, summed over workers
+    double occupancy_mean = 0, occupancy_peak = 0;  // fraction of capacity, over the samples of all workers
+    double sample_interval_s = 0;
+    std::vector<double> occupancy_gb;  // summed over workers at t = i x sample_interval_s
 };
 
 struct Summary {
@@ -57,6 +73,12 @@ struct Summary {
     std::uint64_t transfers = 0, local_prefills = 0;
     double transfer_ms_mean = 0;
     double transfer_gb = 0;
+    // KVBM runs: TTFT split into queue (arrival to admission), onboard (lower-tier blocks moving to G1;
+    // 0 for requests without) and prefill (the rest), requests that onboarded, and per-tier figures.
+    bool kvbm = false;
+    Distribution ttft_queue, ttft_onboard, ttft_prefill;
+    std::uint64_t onboarded_requests = 0;
+    std::vector<KvbmTierSummary> kvbm_tiers;
     SlaOptions sla;
 };
 
@@ -66,6 +88,8 @@ Summary summarize(const Recorder& rec, const RunInfo& info, const SlaOptions& sl
 std::string format_summary(const Summary& s);
 // summary.json content (stable key order, fixed number formatting).
 std::string summary_json(const Summary& s);
+// kvbm_occupancy.csv content (KVBM runs): time_s, tier, occupancy_gb, occupancy fraction.
+std::string kvbm_occupancy_csv(const Summary& s);
 // requests.csv content: one row per request.
 std::string requests_csv(const Recorder& rec);
 

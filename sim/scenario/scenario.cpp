@@ -1,6 +1,7 @@
 #include "sim/scenario/scenario.hpp"
 
 #include "sim/scenario/run_loop.hpp"
+#include "sim/scenario/scenario_kvbm.hpp"
 
 #include <fmt/format.h>
 
@@ -109,6 +110,7 @@ std::vector<std::string> Opts::validate(const SourceMap& where) const {
         for (auto& m : t.validate()) raw.push_back(prefix_key(m, "timing.", "timing.table."));
     }
     add(workload.validate());
+    add(validate_kvbm(*this));
     // Prefix each message with where its key was set ("file:line: key = value: rule").
     std::vector<std::string> out;
     for (auto& m : raw) {
@@ -297,7 +299,8 @@ Result run_scenario_impl(const ScenarioOptions& o, std::optional<workload::Workl
                                                               *res.workload, *res.recorder);
         else
             eng_impl = std::make_unique<engine::VllmEngine>(eng, static_cast<std::int32_t>(blocks), i,
-                                                            *res.workload, *res.recorder);
+                                                            *res.workload, *res.recorder,
+                                                            make_kvbm(o, hw::kv_block_bytes_per_gpu(model, o.hardware.tp, kv_block, o.timing.kv_dtype == "fp8" ? 1 : 2) * o.hardware.tp));
         workers.push_back(std::make_unique<engine::Worker>(i, std::move(eng_impl), timing_model, *res.recorder));
     }
     fleet::RouterOptions ropts = o.router;
@@ -321,7 +324,13 @@ Result run_scenario_impl(const ScenarioOptions& o, std::optional<workload::Workl
     info.gpus_per_worker = o.hardware.tp;
     info.seed = static_cast<std::uint64_t>(o.sim.seed);
     info.end_ns = sim.now();
+    info.kvbm = o.kvbm.enabled();
     res.summary = metrics::summarize(*res.recorder, info, o.sla);
+    if (info.kvbm) {
+        std::vector<const kv::Kvbm*> tiers;
+        for (const auto& w : fleet.workers()) tiers.push_back(w->engine().kvbm());
+        summarize_kvbm(tiers, o.kvbm, res.summary);
+    }
     res.stats.events = sim.events_delivered();
     res.stats.simulated_seconds = core::ns_to_seconds(sim.now());
     res.stats.kv_blocks_per_worker = blocks - 1;
@@ -350,6 +359,7 @@ void write_outputs(const Result& r, const ScenarioOptions& opts, const std::file
     };
     write("summary.json", metrics::summary_json(r.summary));
     write("requests.csv", metrics::requests_csv(*r.recorder));
+    if (r.summary.kvbm) write("kvbm_occupancy.csv", metrics::kvbm_occupancy_csv(r.summary));
     std::string effective;
     for (const auto& b : scenario_bindings()) effective += fmt::format("{} = {}\n", b.key, b.show(opts));
     write("config.toml", effective);

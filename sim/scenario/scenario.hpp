@@ -12,6 +12,7 @@
 #include "sim/engine/engine_options.hpp"
 #include "sim/fleet/disagg.hpp"
 #include "sim/fleet/router.hpp"
+#include "sim/kv/kvbm_options.hpp"
 #include "sim/metrics/recorder.hpp"
 #include "sim/metrics/summary.hpp"
 #include "sim/scenario/config.hpp"
@@ -33,6 +34,10 @@ struct HardwareOptions {
     std::string gpu = "H100-SXM";
     // Tensor-parallel GPUs per worker. Range >= 1.
     std::int32_t tp = 1;
+    // Host memory and local disk of the machine per GPU, GB: the most the KVBM host and disk tiers of a
+    // worker may take is this x tp. Defaults: a DGX/HGX H100 node, 2 TB RAM and 8 x 3.84 TB NVMe for 8 GPUs.
+    double host_memory_gb_per_gpu = 256;
+    double disk_gb_per_gpu = 3840;
 };
 
 struct FleetOptions {
@@ -70,6 +75,7 @@ struct ScenarioOptions {
     FleetOptions fleet;
     fleet::RouterOptions router;
     fleet::DisaggOptions disagg;  // separate prefill and decode pools (docs/disaggregation.md)
+    kv::KvbmOptions kvbm;         // KV block manager tiers below G1 (docs/kvbm.md)
     engine::EngineOptions engine;
     TimingSection timing;
     workload::WorkloadOptions workload{.kind = "generator"};  // defaults run without any data file

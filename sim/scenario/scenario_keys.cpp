@@ -9,6 +9,7 @@ using Opts = ScenarioOptions;
 
 void add_workload_bindings(std::vector<Binding<Opts>>& b);  // scenario_workload_keys.cpp
 void add_plugin_bindings(std::vector<Binding<Opts>>& b);    // scenario_plugin_keys.cpp
+void add_kvbm_bindings(std::vector<Binding<Opts>>& b);      // scenario_kvbm_keys.cpp
 
 void add_scenario_bindings(std::vector<Binding<Opts>>& b) {
     // clang-format off
@@ -126,7 +127,8 @@ void add_scenario_bindings(std::vector<Binding<Opts>>& b) {
     b.push_back(bind_key<Opts, std::int64_t>("engine.num_gpu_blocks_override", [](Opts& o) -> auto& { return o.engine.num_gpu_blocks_override; },
         "KV blocks per worker instead of the memory-derived count (0 = derive)"));
     b.push_back(bind_key<Opts, std::string>("engine.cache_policy", [](Opts& o) -> auto& { return o.engine.cache_policy; },
-        "which free cached block is reused first: lru (vLLM's free-block queue), plugin (a shared library, "
+        "which free cached block is reused first: lru (vLLM's free-block queue), lfu (fewest reuses), slru "
+        "(segmented LRU; docs/kvbm.md), plugin (a shared library, "
         "kv.cache_policy.plugin; vllm and trtllm backends; docs/plugins.md)"));
     add_plugin_bindings(b);  // kv.cache_policy.plugin, kv.cache_policy.plugin_params
     b.push_back(bind_key<Opts, bool>("engine.coalesce_steps", [](Opts& o) -> auto& { return o.engine.coalesce_steps; },
@@ -213,6 +215,7 @@ void add_scenario_bindings(std::vector<Binding<Opts>>& b) {
         "CPU cost per prefill token (input preparation, block hashing), nanoseconds"));
 
     add_workload_bindings(b);
+    add_kvbm_bindings(b);
 
     b.push_back(bind_key<Opts, double>("sla.ttft_ms", [](Opts& o) -> auto& { return o.sla.ttft_ms; },
         "goodput bound on time to first token, ms (0 = no bound)"));
