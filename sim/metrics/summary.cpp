@@ -179,6 +179,12 @@ std::string format_summary(const Summary& s) {
                            s.transfers, s.transfer_ms_mean, s.transfer_gb, s.local_prefills);
     out += fmt::format("fleet       {} workers, {} GPUs, {:.1f} GPU-seconds, {:.1f}% busy, {:.1f} s simulated\n",
                        s.num_workers, s.gpus, s.gpu_seconds, 100 * s.gpu_utilization, s.duration_s);
+    if (s.planner)
+        out += fmt::format("planner     {}: {:.3f} GPU-hours, {} decisions, {} up / {} down, ready {}..{}, mean "
+                           "provisioned {:.2f}\n",
+                           s.planner->kind, s.planner->gpu_hours, s.planner->decisions, s.planner->scale_up_events,
+                           s.planner->scale_down_events, s.planner->min_ready, s.planner->max_ready,
+                           s.planner->mean_provisioned);
     return out;
 }
 
@@ -212,6 +218,7 @@ std::string summary_json(const Summary& s) {
                        {"local_prefills", s.local_prefills},
                        {"transfer_ms_mean", s.transfer_ms_mean},
                        {"transfer_gb", s.transfer_gb}};
+    if (s.planner) j["planner"] = nlohmann::ordered_json::parse(planner_report_json(*s.planner));
     return j.dump(2) + "\n";
 }
 

@@ -3,9 +3,11 @@
 #pragma once
 #include <cstdint>
 #include <filesystem>
+#include <optional>
 #include <string>
 #include <vector>
 
+#include "sim/metrics/planner_report.hpp"
 #include "sim/metrics/recorder.hpp"
 
 namespace dynosim::sim::metrics {
@@ -58,6 +60,8 @@ struct Summary {
     double transfer_ms_mean = 0;
     double transfer_gb = 0;
     SlaOptions sla;
+    // Planner runs only (planner.kind != none): what the planner did; gpu_seconds is then its bill.
+    std::optional<PlannerReport> planner;
 };
 
 Summary summarize(const Recorder& rec, const RunInfo& info, const SlaOptions& sla);

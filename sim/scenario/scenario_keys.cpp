@@ -8,6 +8,7 @@ namespace dynosim::sim::scenario {
 using Opts = ScenarioOptions;
 
 void add_workload_bindings(std::vector<Binding<Opts>>& b);  // scenario_workload_keys.cpp
+void add_planner_bindings(std::vector<Binding<Opts>>& b);   // scenario_planner_keys.cpp
 
 void add_scenario_bindings(std::vector<Binding<Opts>>& b) {
     // clang-format off
@@ -224,6 +225,7 @@ void add_scenario_bindings(std::vector<Binding<Opts>>& b) {
         "seed of every random choice; the same config and seed give byte-identical outputs"));
     b.push_back(bind_key<Opts, double>("sim.max_time_s", [](Opts& o) -> auto& { return o.sim.max_time_s; },
         "stop the simulated clock here, seconds; in-flight requests are reported unfinished (0 = run to completion)"));
+    add_planner_bindings(b);
     // clang-format on
 }
 
