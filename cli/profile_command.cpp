@@ -85,7 +85,7 @@ int run(const ProfileArgs& a) {
                     if (p.ttft_ms > a.stop_ttft_ms || p.itl_ms > a.stop_itl_ms ||
                         n >= static_cast<std::size_t>(a.max_points))
                         break;
-                    rate *= a.growth;
+                    rate = a.start_rate * std::pow(a.growth, static_cast<double>(n));
                 }
             }
         }

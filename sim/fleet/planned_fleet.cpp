@@ -41,6 +41,7 @@ PlannedFleet::PlannedFleet(const workload::Workload& wl, metrics::Recorder& rec,
     changed_.reserve(n);
     kv_ = dynamic_cast<KvRouter*>(routers_.front().get());
     if (kv_) kv_->set_eligible(eligible_);
+    first_token_ns_.assign(wl.requests.size(), -1);
     report_.kind = o.kind;
     report_.interval_s = o.interval_s;
     report_.gpus_per_worker = gpus_per_worker;
@@ -305,22 +306,25 @@ void PlannedFleet::kv_removed(std::int32_t worker, std::uint64_t key, core::Time
 }
 
 void PlannedFleet::first_token(std::int32_t worker, std::uint64_t request, core::TimeNs now) {
+    first_token_ns_[request] = now;
     ttft_sum_ms_ += core::ns_to_ms(now - wl_.requests[request].arrival_ns);
     ++ttft_n_;
     if (kv_) kv_->first_token(worker, request, now);
 }
 
 void PlannedFleet::finished(std::int32_t worker, std::uint64_t request, core::TimeNs now) {
-    const metrics::RequestRecord& r = rec_.at(request);
+    // Engines report before they record the token, so lengths and times come from the workload and from
+    // first_token(), not from the recorder.
+    const std::int32_t out = wl_.requests[request].output_tokens;
+    const core::TimeNs first = first_token_ns_[request];
     ++finished_n_;
-    osl_sum_ += r.generated;
-    const double ttft = core::ns_to_ms(r.first_token_ns - r.arrival_ns);
-    bool good = ttft <= o_.ttft_ms;
-    if (r.generated > 1) {
-        const double span = core::ns_to_ms(now - r.first_token_ns);
+    osl_sum_ += out;
+    bool good = core::ns_to_ms(first - wl_.requests[request].arrival_ns) <= o_.ttft_ms;
+    if (out > 1) {
+        const double span = core::ns_to_ms(now - first);
         itl_sum_ms_ += span;
-        itl_gaps_ += r.generated - 1;
-        good = good && span / (r.generated - 1) <= o_.itl_ms;
+        itl_gaps_ += out - 1;
+        good = good && span / (out - 1) <= o_.itl_ms;
     }
     good_n_ += good;
     if (kv_) kv_->finished(worker, request, now);

@@ -122,6 +122,7 @@ private:
     std::size_t next_arrival_ = 0;
     core::TimeNs next_tick_ = core::kTimeMax, next_sample_ = core::kTimeMax;
     std::int64_t in_flight_total_ = 0;
+    std::vector<core::TimeNs> first_token_ns_;  // per request, from first_token()
 
     // This interval's measurements.
     std::int64_t arrivals_ = 0;

@@ -41,8 +41,9 @@ std::vector<std::string> PlannerOptions::validate() const {
          "planner.cold_start_dist", cold_start_dist, "must be fixed, uniform, lognormal or exponential");
     need(cold_start_spread >= 0 && (cold_start_dist != "uniform" || cold_start_spread <= 1),
          "planner.cold_start_spread", cold_start_spread, "must be >= 0 (and <= 1 for uniform)");
-    need(sample_interval_s > 0 && sample_interval_s <= interval_s, "planner.sample_interval_s", sample_interval_s,
-         "must be > 0 and <= planner.interval_s");
+    if (kind == "load")
+        need(sample_interval_s > 0 && sample_interval_s <= interval_s, "planner.sample_interval_s", sample_interval_s,
+             "must be > 0 and <= planner.interval_s");
     need(kv_down >= 0 && kv_down < kv_up, "planner.kv_down", kv_down, "must be >= 0 and < planner.kv_up");
     need(queue_down >= 0 && queue_down < queue_up, "planner.queue_down", queue_down,
          "must be >= 0 and < planner.queue_up");
@@ -94,10 +95,14 @@ PlannerDecision SlaPlanner::decide(const IntervalObservation& obs) {
     // observed per-worker rate. Bounded to [1/4, 4] so one odd interval cannot swing the fleet to a bound.
     if (o_.correction && obs.ready > 0 && obs.arrivals > 0) {
         double exp_ttft = 0, exp_itl = 0;
-        const double per_worker = static_cast<double>(obs.arrivals) / obs.interval_s / obs.ready;
-        profile_.expected(std::isfinite(obs.mean_isl) ? obs.mean_isl : d.predicted_isl,
-                          std::isfinite(obs.mean_osl) ? obs.mean_osl : d.predicted_osl, per_worker, exp_ttft,
-                          exp_itl);
+        const double isl = std::isfinite(obs.mean_isl) ? obs.mean_isl : d.predicted_isl;
+        const double osl = std::isfinite(obs.mean_osl) ? obs.mean_osl : d.predicted_osl;
+        // The expectation at the observed per-worker rate, capped at the rate the profile sustains within
+        // the targets: past that knee the profile's own points are queues that grew for the length of a
+        // profiling run, which would read an overloaded fleet as faster than expected.
+        const double per_worker = std::min(static_cast<double>(obs.arrivals) / obs.interval_s / obs.ready,
+                                           profile_.capacity_rps(isl, osl, o_.ttft_ms, o_.itl_ms));
+        profile_.expected(isl, osl, per_worker, exp_ttft, exp_itl);
         if (std::isfinite(obs.mean_ttft_ms) && obs.mean_ttft_ms > 0 && exp_ttft > 0)
             d.ttft_correction = std::clamp(obs.mean_ttft_ms / exp_ttft, 0.25, 4.0);
         if (std::isfinite(obs.mean_itl_ms) && obs.mean_itl_ms > 0 && exp_itl > 0)

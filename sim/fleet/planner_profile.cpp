@@ -128,7 +128,7 @@ std::string PlannerProfile::format(std::int32_t gpus_per_worker, const std::vect
     for (std::string l; std::getline(c, l);) out += "# " + l + "\n";
     out += fmt::format("format = {}\ngpus_per_worker = {}\n{}\n", kFormat, gpus_per_worker, kHeader);
     for (const auto& p : points)
-        out += fmt::format("{},{},{},{:.4f},{:.4f}\n", p.isl, p.osl, p.rate_rps, p.ttft_ms, p.itl_ms);
+        out += fmt::format("{:g},{:g},{:.6g},{:.4f},{:.4f}\n", p.isl, p.osl, p.rate_rps, p.ttft_ms, p.itl_ms);
     return out;
 }
 

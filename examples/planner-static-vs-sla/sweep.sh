@@ -1,0 +1,28 @@
+#!/bin/sh
+# Experiment 1: the SLA planner (and the load planner) against every static replica count on the same
+# compressed day of traffic (day.toml). Writes static-vs-sla.csv (GPU-hours, TTFT / ITL percentiles, SLA
+# attainment, scaling events per configuration) and static-vs-sla.svg (p90 TTFT against GPU-hours).
+# Usage: examples/planner-static-vs-sla/sweep.sh [path/to/dynosim] [out_dir]    (needs jq)
+set -eu
+here=$(cd "$(dirname "$0")" && pwd)
+dynosim=${1:-$here/../../build/cli/dynosim}
+out=${2:-$here/out}
+mkdir -p "$out/runs"
+csv=$out/static-vs-sla.csv
+echo "config,workers,gpu_hours,ttft_p50_ms,ttft_p90_ms,ttft_p99_ms,itl_p90_ms,itl_p99_ms,sla_attainment,scale_up_events,scale_down_events,max_ready" > "$csv"
+row() {  # label, workers column, run dir
+  jq -r --arg c "$1" --arg w "$2" '[$c, $w, (if .planner then .planner.gpu_hours else .fleet.gpu_seconds / 3600 end),
+      .ttft_ms.p50, .ttft_ms.p90, .ttft_ms.p99, .itl_ms.p90, .itl_ms.p99, .goodput.sla_attainment,
+      (.planner.scale_up_events // 0), (.planner.scale_down_events // 0), (.planner.replicas.max_ready // .fleet.workers)]
+      | @csv' "$3/summary.json" | tr -d '"' >> "$csv"
+}
+for n in 1 2 3 4 5 6 7 8; do
+  "$dynosim" run "$here/day.toml" --set planner.kind=none --set fleet.workers="$n" --quiet --out "$out/runs/static-$n"
+  row static "$n" "$out/runs/static-$n"
+done
+for p in sla load; do
+  "$dynosim" run "$here/day.toml" --set planner.kind="$p" --quiet --out "$out/runs/planner-$p"
+  row "$p" "" "$out/runs/planner-$p"
+done
+"$here/plot.sh" "$csv" > "$out/static-vs-sla.svg"
+echo "wrote $csv and $out/static-vs-sla.svg"
