@@ -30,10 +30,10 @@ END {
     printf "<circle cx=\"%.1f\" cy=\"%.1f\" r=\"4\" fill=\"#1f77b4\"/><text x=\"%.1f\" y=\"%.1f\" fill=\"#1f77b4\">%s</text>\n", px(gh[i]), py(p90[i]), px(gh[i]) + 6, py(p90[i]) - 6, w[i]
   }
   printf "<polyline points=\"%s\" fill=\"none\" stroke=\"#1f77b4\" stroke-width=\"1.5\"/>\n", pts
-  split("#d62728 #2ca02c #ff7f0e", col, " "); k = 0
+  split("#d62728 #ff7f0e #9467bd #2ca02c", col, " "); k = 0
   for (i = 1; i <= n; i++) if (cfg[i] != "static") {
     k++
-    printf "<rect x=\"%.1f\" y=\"%.1f\" width=\"9\" height=\"9\" fill=\"%s\"/><text x=\"%.1f\" y=\"%.1f\" fill=\"%s\">%s planner</text>\n", px(gh[i]) - 4.5, py(p90[i]) - 4.5, col[k], px(gh[i]) + 8, py(p90[i]) + 14, col[k], cfg[i]
+    printf "<rect x=\"%.1f\" y=\"%.1f\" width=\"9\" height=\"9\" fill=\"%s\"/><text x=\"%.1f\" y=\"%.1f\" fill=\"%s\">%s</text>\n", px(gh[i]) - 4.5, py(p90[i]) - 4.5, col[k], px(gh[i]) + 8, py(p90[i]) + 14, col[k], cfg[i]
   }
   printf "<circle cx=\"480\" cy=\"420\" r=\"4\" fill=\"#1f77b4\"/><text x=\"490\" y=\"424\">static fleet (label: workers)</text>\n"
   printf "</svg>\n"

@@ -1,5 +1,5 @@
 #!/bin/sh
-# Experiment 1: the SLA planner (and the load planner) against every static replica count on the same
+# Experiment 1: the SLA planner (three TTFT targets) and the load planner against every static replica count on the same
 # compressed day of traffic (day.toml). Writes static-vs-sla.csv (GPU-hours, TTFT / ITL percentiles, SLA
 # attainment, scaling events per configuration) and static-vs-sla.svg (p90 TTFT against GPU-hours).
 # Usage: examples/planner-static-vs-sla/sweep.sh [path/to/dynosim] [out_dir]    (needs jq)
@@ -20,9 +20,12 @@ for n in 1 2 3 4 5 6 7 8; do
   "$dynosim" run "$here/day.toml" --set planner.kind=none --set fleet.workers="$n" --quiet --out "$out/runs/static-$n"
   row static "$n" "$out/runs/static-$n"
 done
-for p in sla load; do
-  "$dynosim" run "$here/day.toml" --set planner.kind="$p" --quiet --out "$out/runs/planner-$p"
-  row "$p" "" "$out/runs/planner-$p"
+# The SLA planner at three mean-TTFT targets (its profile's knee is near 500 ms), and the load planner.
+for t in 500 200 150; do
+  "$dynosim" run "$here/day.toml" --set planner.kind=sla --set planner.ttft_ms="$t" --quiet --out "$out/runs/sla-$t"
+  row "sla ttft<=$t" "" "$out/runs/sla-$t"
 done
+"$dynosim" run "$here/day.toml" --set planner.kind=load --quiet --out "$out/runs/load"
+row "load" "" "$out/runs/load"
 "$here/plot.sh" "$csv" > "$out/static-vs-sla.svg"
 echo "wrote $csv and $out/static-vs-sla.svg"
