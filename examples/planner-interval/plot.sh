@@ -1,15 +1,16 @@
 #!/bin/sh
 # interval.csv (from sweep.sh) -> SVG on stdout: two panels against the adjustment interval (log): p90 TTFT
-# (ms, log) and scaling events (decisions that changed the replica count).
+# (ms, log) and scaling events (decisions that changed the replica count), one line per cold start.
 set -eu
 awk -F, '
 NR == 1 { next }
-{ n++; iv[n] = $1; p90[n] = $3; ev[n] = $6
-  if (ymin == "" || $3 < ymin) ymin = $3
-  if ($3 > ymax) ymax = $3
-  if ($6 > emax) emax = $6
-  if (xmin == "" || $1 < xmin) xmin = $1
-  if ($1 > xmax) xmax = $1 }
+{ n++; cs[n] = $1; iv[n] = $2; p90[n] = $4; ev[n] = $7
+  if (!($1 in sidx)) { sidx[$1] = ++ns; sname[ns] = $1 }
+  if (ymin == "" || $4 < ymin) ymin = $4
+  if ($4 > ymax) ymax = $4
+  if ($7 > emax) emax = $7
+  if (xmin == "" || $2 < xmin) xmin = $2
+  if ($2 > xmax) xmax = $2 }
 function lx(v) { return log(v) / log(10) }
 function px(p, v) { return p * 360 + 70 + (lx(v) - xlo) / (xhi - xlo) * 260 }
 function pyl(v) { return 330 - (lx(v) - lo) / (hi - lo) * 270 }
@@ -31,11 +32,15 @@ END {
     printf "<text x=\"64\" y=\"%.1f\" text-anchor=\"end\">%g</text><line x1=\"70\" y1=\"%.1f\" x2=\"330\" y2=\"%.1f\" stroke=\"#ddd\"/>\n", pyl(10 ^ e) + 4, 10 ^ e, pyl(10 ^ e), pyl(10 ^ e)
   for (t = 0; t <= etop; t += etop / 5)
     printf "<text x=\"424\" y=\"%.1f\" text-anchor=\"end\">%d</text><line x1=\"430\" y1=\"%.1f\" x2=\"690\" y2=\"%.1f\" stroke=\"#ddd\"/>\n", pye(t) + 4, t, pye(t), pye(t)
-  a = ""; b = ""
-  for (i = 1; i <= n; i++) {
-    a = a sprintf("%.1f,%.1f ", px(0, iv[i]), pyl(p90[i])); b = b sprintf("%.1f,%.1f ", px(1, iv[i]), pye(ev[i]))
-    printf "<circle cx=\"%.1f\" cy=\"%.1f\" r=\"3.5\" fill=\"#d62728\"/><circle cx=\"%.1f\" cy=\"%.1f\" r=\"3.5\" fill=\"#1f77b4\"/>\n", px(0, iv[i]), pyl(p90[i]), px(1, iv[i]), pye(ev[i])
+  split("#d62728 #1f77b4 #2ca02c", col, " ")
+  for (k = 1; k <= ns; k++) {
+    a = ""; b = ""
+    for (i = 1; i <= n; i++) if (cs[i] == sname[k]) {
+      a = a sprintf("%.1f,%.1f ", px(0, iv[i]), pyl(p90[i])); b = b sprintf("%.1f,%.1f ", px(1, iv[i]), pye(ev[i]))
+      printf "<circle cx=\"%.1f\" cy=\"%.1f\" r=\"3.5\" fill=\"%s\"/><circle cx=\"%.1f\" cy=\"%.1f\" r=\"3.5\" fill=\"%s\"/>\n", px(0, iv[i]), pyl(p90[i]), col[k], px(1, iv[i]), pye(ev[i]), col[k]
+    }
+    printf "<polyline points=\"%s\" fill=\"none\" stroke=\"%s\" stroke-width=\"1.5\"/><polyline points=\"%s\" fill=\"none\" stroke=\"%s\" stroke-width=\"1.5\"/>\n", a, col[k], b, col[k]
+    printf "<rect x=\"%d\" y=\"378\" width=\"10\" height=\"10\" fill=\"%s\"/><text x=\"%d\" y=\"388\">cold start %s s</text>\n", 70 + (k - 1) * 160, col[k], 86 + (k - 1) * 160, sname[k]
   }
-  printf "<polyline points=\"%s\" fill=\"none\" stroke=\"#d62728\" stroke-width=\"1.5\"/><polyline points=\"%s\" fill=\"none\" stroke=\"#1f77b4\" stroke-width=\"1.5\"/>\n", a, b
   printf "</svg>\n"
 }' "$1"

@@ -32,8 +32,10 @@ END {
   printf "<polyline points=\"%s\" fill=\"none\" stroke=\"#1f77b4\" stroke-width=\"1.5\"/>\n", pts
   split("#d62728 #ff7f0e #9467bd #2ca02c", col, " "); k = 0
   for (i = 1; i <= n; i++) if (cfg[i] != "static") {
-    k++
-    printf "<rect x=\"%.1f\" y=\"%.1f\" width=\"9\" height=\"9\" fill=\"%s\"/><text x=\"%.1f\" y=\"%.1f\" fill=\"%s\">%s</text>\n", px(gh[i]) - 4.5, py(p90[i]) - 4.5, col[k], px(gh[i]) + 8, py(p90[i]) + 14, col[k], cfg[i]
+    k++; label = cfg[i]; gsub(/</, "\\&lt;", label)
+    # planners land close together: their labels go in a column at the right, joined by a thin line
+    printf "<rect x=\"%.1f\" y=\"%.1f\" width=\"9\" height=\"9\" fill=\"%s\"/>\n", px(gh[i]) - 4.5, py(p90[i]) - 4.5, col[k]
+    printf "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"560\" y2=\"%d\" stroke=\"%s\" stroke-width=\"0.5\"/><text x=\"564\" y=\"%d\" fill=\"%s\">%s</text>\n", px(gh[i]), py(p90[i]), 70 + 16 * k, col[k], 74 + 16 * k, col[k], label
   }
   printf "<circle cx=\"480\" cy=\"420\" r=\"4\" fill=\"#1f77b4\"/><text x=\"490\" y=\"424\">static fleet (label: workers)</text>\n"
   printf "</svg>\n"

@@ -332,3 +332,26 @@ TEST_CASE("The same planner config and seed give the same summary", "[planner]")
     CHECK(metrics::summary_json(a.summary) == metrics::summary_json(b.summary));
     CHECK(metrics::planner_csv(*a.summary.planner) == metrics::planner_csv(*b.summary.planner));
 }
+
+TEST_CASE("dynosim profile writes a profile the planner reads", "[planner]") {
+    const auto dir = dynosim::test::temp_dir("planner-profile-cli");
+    const auto out = dir / "w.profile";
+    const auto r = dynosim::test::run_cli("profile --isl 1024 --osl 32,64 --rates 1,4 --duration 10 --quiet --out " +
+                                          out.string());
+    INFO(r.output);
+    REQUIRE(r.exit_code == 0);
+    const auto p = fleet::PlannerProfile::load(out.string());
+    CHECK(p.isls() == std::vector<double>{1024});
+    CHECK(p.osls() == std::vector<double>{32, 64});
+    double ttft = 0, itl = 0;
+    p.expected(1024, 64, 1, ttft, itl);
+    CHECK(ttft > 0);
+    CHECK(itl > 0);
+    // More load, no less latency.
+    double ttft4 = 0, itl4 = 0;
+    p.expected(1024, 64, 4, ttft4, itl4);
+    CHECK(itl4 >= itl);
+    const auto bad = dynosim::test::run_cli("profile --rates 0 --out " + (dir / "x").string());
+    CHECK(bad.exit_code == 2);
+    CHECK_THAT(bad.output, Contains("--rates 0"));
+}
