@@ -16,7 +16,7 @@ END {
   lo = int(lx(ymin)); if (lx(ymin) < lo) lo--; hi = int(lx(ymax)) + 1
   printf "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"720\" height=\"440\" font-family=\"sans-serif\" font-size=\"12\">\n"
   printf "<rect width=\"720\" height=\"440\" fill=\"white\"/>\n"
-  printf "<text x=\"70\" y=\"40\" font-size=\"14\">p90 TTFT vs GPU-hours: static fleets and planners (day.toml)</text>\n"
+  printf "<text x=\"70\" y=\"40\" font-size=\"14\">p90 TTFT vs GPU-hours: static fleets and planners</text>\n"
   for (e = lo; e <= hi; e++)
     printf "<text x=\"64\" y=\"%.1f\" text-anchor=\"end\">%g</text><line x1=\"70\" y1=\"%.1f\" x2=\"630\" y2=\"%.1f\" stroke=\"#ddd\"/>\n", py(10 ^ e) + 4, 10 ^ e, py(10 ^ e), py(10 ^ e)
   for (t = 0; t <= xtop + 1e-9; t += 0.25)

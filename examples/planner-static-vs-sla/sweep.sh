@@ -1,7 +1,8 @@
 #!/bin/sh
 # Experiment 1: the SLA planner (three TTFT targets) and the load planner against every static replica count on the same
-# compressed day of traffic (day.toml). Writes static-vs-sla.csv (GPU-hours, TTFT / ITL percentiles, SLA
-# attainment, scaling events per configuration) and static-vs-sla.svg (p90 TTFT against GPU-hours).
+# compressed day of traffic (day.toml), then on a real trace (azure-conv.toml). Writes static-vs-sla.csv and
+# static-vs-sla-azure.csv (GPU-hours, TTFT / ITL percentiles, SLA attainment, scaling events per
+# configuration) and an SVG of each (p90 TTFT against GPU-hours).
 # Usage: examples/planner-static-vs-sla/sweep.sh [path/to/dynosim] [out_dir]    (needs jq)
 set -eu
 here=$(cd "$(dirname "$0")" && pwd)
@@ -29,3 +30,19 @@ done
 row "load" "" "$out/runs/load"
 "$here/plot.sh" "$csv" > "$out/static-vs-sla.svg"
 echo "wrote $csv and $out/static-vs-sla.svg"
+
+# The same comparison on a real trace (azure-conv.toml: Azure's conversation trace replayed 8x faster).
+csv=$out/static-vs-sla-azure.csv
+head -1 "$out/static-vs-sla.csv" > "$csv"
+for n in 1 2 3 4 5 6; do
+  "$dynosim" run "$here/azure-conv.toml" --set planner.kind=none --set fleet.workers="$n" --quiet --out "$out/runs/azure-static-$n"
+  row static "$n" "$out/runs/azure-static-$n"
+done
+for t in 500 150; do
+  "$dynosim" run "$here/azure-conv.toml" --set planner.kind=sla --set planner.ttft_ms="$t" --quiet --out "$out/runs/azure-sla-$t"
+  row "sla ttft<=$t" "" "$out/runs/azure-sla-$t"
+done
+"$dynosim" run "$here/azure-conv.toml" --set planner.kind=load --quiet --out "$out/runs/azure-load"
+row "load" "" "$out/runs/azure-load"
+"$here/plot.sh" "$csv" > "$out/static-vs-sla-azure.svg"
+echo "wrote $csv and $out/static-vs-sla-azure.svg"
