@@ -26,5 +26,7 @@ void add_compare_command(CLI::App& app);
 void add_plugin_command(CLI::App& app);
 // validate_command.cpp: `validate RUNS.csv` (fidelity against measured serving runs) and `validate --replay DIR`.
 void add_validate_command(CLI::App& app);
+// profile_command.cpp: `profile` (one worker's TTFT / ITL over request rate: the SLA planner's profile).
+void add_profile_command(CLI::App& app);
 
 }  // namespace dynosim::cli

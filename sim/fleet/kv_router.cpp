@@ -287,7 +287,39 @@ std::size_t KvRouter::choose_at(const workload::Request& r, core::TimeNs now, st
         const double decode_blocks = static_cast<double>(loads.blocks(w) + loads.new_blocks(w, keys_, extra));
         logits_[i] = opts_.overlap_score_weight * prefill_blocks + decode_blocks;
     }
+    if (!eligible_.empty()) {  // planner: choose among the ready workers only
+        cand_.clear();
+        cand_logits_.clear();
+        for (std::size_t i = 0; i < logits_.size(); ++i)
+            if (eligible_[i]) {
+                cand_.push_back(i);
+                cand_logits_.push_back(logits_[i]);
+            }
+        DYNOSIM_ASSERT(!cand_.empty());
+        return book(r, now, st, cand_[select_worker(cand_logits_, opts_.temperature, rng_)]);
+    }
     return book(r, now, st, select_worker(logits_, opts_.temperature, rng_));
+}
+
+void KvRouter::reset_worker(std::int32_t w) {
+    if (events_) events_->clear_worker(w);
+    for (auto& s : states_)
+        if (s.approx) s.approx->clear_worker(w);
+}
+
+void KvIndexer::clear_worker(std::int32_t worker) {
+    if (!approx_) {
+        auto& q = queues_[static_cast<std::size_t>(worker)];
+        while (!q.empty()) q.pop_front();
+    }
+    map_.erase_worker(worker);
+}
+
+void PairMap::erase_worker(std::int32_t worker) {
+    std::vector<std::uint64_t> keys;
+    for (const Slot& s : slots_)
+        if (s.worker == worker) keys.push_back(s.key);
+    for (std::uint64_t k : keys) erase(k, worker);
 }
 
 std::size_t KvRouter::book(const workload::Request& r, core::TimeNs now, std::size_t st, std::size_t pick) {

@@ -35,6 +35,8 @@ public:
     }
     std::int64_t& upsert(std::uint64_t key, std::int32_t worker);  // inserts 0 when absent
     bool erase(std::uint64_t key, std::int32_t worker);
+    // Drops every entry of `worker` (a worker left the fleet; planner). O(capacity); not on the hot path.
+    void erase_worker(std::int32_t worker);
     std::size_t size() const { return size_; }
 
 private:
@@ -66,6 +68,8 @@ public:
     bool holds(std::int32_t worker, std::uint64_t key) const { return map_.find(key, worker) != nullptr; }
     std::size_t entries() const { return map_.size(); }
     bool approximate() const { return approx_; }
+    // `worker` left the fleet (its cache is gone): its entries and unapplied events are dropped.
+    void clear_worker(std::int32_t worker);
 
 private:
     struct Ev {
@@ -143,6 +147,11 @@ public:
     void on_rejected(std::uint64_t request);
     // Prefill-pool router in a disaggregated fleet: the prefill is done; the request leaves this pool.
     void on_left_pool(std::uint64_t request);
+    // Planner (planned_fleet.hpp): only workers with mask[w] != 0 may be chosen (empty = all; the mask is
+    // read at every choice, so the caller updates it in place). Not with an external chooser.
+    void set_eligible(std::span<const std::uint8_t> mask) { eligible_ = mask; }
+    // Planner: the worker in slot `w` left (or is replaced by a fresh one): the router forgets its cache.
+    void reset_worker(std::int32_t w);
 
     // engine::EngineEventSink (worker indices global).
     void kv_stored(std::int32_t worker, std::uint64_t key, core::TimeNs now) override;
@@ -186,6 +195,9 @@ private:
     std::unique_ptr<Router> chooser_;
     std::span<const engine::WorkerLoad> cur_loads_;
     std::vector<std::int64_t> fig_prefill_, fig_blocks_, fig_new_;
+    std::span<const std::uint8_t> eligible_;  // planner: choosable workers (empty = all)
+    std::vector<double> cand_logits_;         // scratch: logits of the eligible workers
+    std::vector<std::size_t> cand_;           // scratch: their indices
 };
 
 std::unique_ptr<Router> make_kv_router(const RouterOptions& o, core::Rng rng);

@@ -200,6 +200,12 @@ std::string format_summary(const Summary& s) {
     }
     out += fmt::format("fleet       {} workers, {} GPUs, {:.1f} GPU-seconds, {:.1f}% busy, {:.1f} s simulated\n",
                        s.num_workers, s.gpus, s.gpu_seconds, 100 * s.gpu_utilization, s.duration_s);
+    if (s.planner)
+        out += fmt::format("planner     {}: {:.3f} GPU-hours, {} decisions, {} up / {} down, ready {}..{}, mean "
+                           "provisioned {:.2f}\n",
+                           s.planner->kind, s.planner->gpu_hours, s.planner->decisions, s.planner->scale_up_events,
+                           s.planner->scale_down_events, s.planner->min_ready, s.planner->max_ready,
+                           s.planner->mean_provisioned);
     return out;
 }
 
@@ -259,6 +265,7 @@ std::string summary_json(const Summary& s) {
                        {"prefill", dist_json(s.ttft_prefill)}}},
                      {"tiers", tiers}};
     }
+    if (s.planner) j["planner"] = nlohmann::ordered_json::parse(planner_report_json(*s.planner));
     return j.dump(2) + "\n";
 }
 

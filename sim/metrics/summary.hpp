@@ -3,9 +3,11 @@
 #pragma once
 #include <cstdint>
 #include <filesystem>
+#include <optional>
 #include <string>
 #include <vector>
 
+#include "sim/metrics/planner_report.hpp"
 #include "sim/metrics/recorder.hpp"
 
 namespace dynosim::sim::metrics {
@@ -80,6 +82,8 @@ struct Summary {
     std::uint64_t onboarded_requests = 0;
     std::vector<KvbmTierSummary> kvbm_tiers;
     SlaOptions sla;
+    // Planner runs only (planner.kind != none): what the planner did; gpu_seconds is then its bill.
+    std::optional<PlannerReport> planner;
 };
 
 Summary summarize(const Recorder& rec, const RunInfo& info, const SlaOptions& sla);

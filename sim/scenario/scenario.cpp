@@ -29,6 +29,7 @@ using Opts = ScenarioOptions;
 
 // Declared in scenario_keys.cpp: the bindings of every section.
 void add_scenario_bindings(std::vector<Binding<Opts>>& b);
+std::vector<std::string> planner_problems(const Opts& o);  // scenario_planner_keys.cpp
 
 const std::vector<Binding<Opts>>& scenario_bindings() {
     static const std::vector<Binding<Opts>> bindings = [] {
@@ -111,6 +112,7 @@ std::vector<std::string> Opts::validate(const SourceMap& where) const {
     }
     add(workload.validate());
     add(validate_kvbm(*this));
+    add(planner_problems(*this));
     // Prefix each message with where its key was set ("file:line: key = value: rule").
     std::vector<std::string> out;
     for (auto& m : raw) {
@@ -224,6 +226,11 @@ struct ArrivalHorizon final : engine::InputHorizon {
 Result run_disagg_scenario(const ScenarioOptions& o, const hw::ModelSpec& model, const hw::GpuSpec& gpu,
                            const engine::EngineOptions& eng, std::optional<workload::Workload> given,
                            const ProgressFn& progress);
+// scenario_planner.cpp: the aggregated fleet under a planner (planner.kind != none), from the point where
+// the workers would be built.
+Result run_planned_scenario(const ScenarioOptions& o, const engine::EngineOptions& eng, std::int64_t blocks,
+                            std::int32_t kv_block, std::shared_ptr<timing::TimingModel> timing_model,
+                            core::Simulation& sim, Result res, const ProgressFn& progress);
 
 namespace {
 // Both run_scenario overloads: `given` is the caller's workload, or empty to build it from o.workload
@@ -288,6 +295,7 @@ Result run_scenario_impl(const ScenarioOptions& o, std::optional<workload::Workl
     const std::int64_t pool_tokens = (blocks - 1) * kv_block;  // SGLang counts its pool in tokens
     if (eng.sglang.max_running_requests == 0)
         eng.sglang.max_running_requests = sglang_max_running(pool_tokens, eng.max_model_len);
+    if (o.planner.enabled()) return run_planned_scenario(o, eng, blocks, kv_block, timing_model, sim, std::move(res), progress);
     std::vector<std::unique_ptr<engine::Worker>> workers;
     for (std::int32_t i = 0; i < o.fleet.workers; ++i) {
         std::unique_ptr<engine::Engine> eng_impl;
@@ -360,6 +368,7 @@ void write_outputs(const Result& r, const ScenarioOptions& opts, const std::file
     write("summary.json", metrics::summary_json(r.summary));
     write("requests.csv", metrics::requests_csv(*r.recorder));
     if (r.summary.kvbm) write("kvbm_occupancy.csv", metrics::kvbm_occupancy_csv(r.summary));
+    if (r.summary.planner) write("planner.csv", metrics::planner_csv(*r.summary.planner));
     std::string effective;
     for (const auto& b : scenario_bindings()) effective += fmt::format("{} = {}\n", b.key, b.show(opts));
     write("config.toml", effective);

@@ -11,6 +11,7 @@
 
 #include "sim/engine/engine_options.hpp"
 #include "sim/fleet/disagg.hpp"
+#include "sim/fleet/planner_options.hpp"
 #include "sim/fleet/router.hpp"
 #include "sim/kv/kvbm_options.hpp"
 #include "sim/metrics/recorder.hpp"
@@ -82,6 +83,7 @@ struct ScenarioOptions {
     metrics::SlaOptions sla;
     metrics::RecorderOptions metrics;  // metrics.itl_histogram
     SimOptions sim;
+    fleet::PlannerOptions planner;  // autoscaling (docs/planner.md); kind = none leaves the fleet static
     // Folder that relative paths in the config are taken from (the config file's folder).
     std::filesystem::path base_dir = ".";
 

@@ -10,6 +10,7 @@ using Opts = ScenarioOptions;
 void add_workload_bindings(std::vector<Binding<Opts>>& b);  // scenario_workload_keys.cpp
 void add_plugin_bindings(std::vector<Binding<Opts>>& b);    // scenario_plugin_keys.cpp
 void add_kvbm_bindings(std::vector<Binding<Opts>>& b);      // scenario_kvbm_keys.cpp
+void add_planner_bindings(std::vector<Binding<Opts>>& b);   // scenario_planner_keys.cpp
 
 void add_scenario_bindings(std::vector<Binding<Opts>>& b) {
     // clang-format off
@@ -227,6 +228,7 @@ void add_scenario_bindings(std::vector<Binding<Opts>>& b) {
         "seed of every random choice; the same config and seed give byte-identical outputs"));
     b.push_back(bind_key<Opts, double>("sim.max_time_s", [](Opts& o) -> auto& { return o.sim.max_time_s; },
         "stop the simulated clock here, seconds; in-flight requests are reported unfinished (0 = run to completion)"));
+    add_planner_bindings(b);
     // clang-format on
 }
 
