@@ -26,5 +26,9 @@ void add_compare_command(CLI::App& app);
 void add_plugin_command(CLI::App& app);
 // validate_command.cpp: `validate RUNS.csv` (fidelity against measured serving runs) and `validate --replay DIR`.
 void add_validate_command(CLI::App& app);
+// report_command.cpp: `report INPUT... -o report.html` (HTML report with SVG plots).
+void add_report_command(CLI::App& app);
+// watch_command.cpp: `watch --traces DIR --study STUDY.toml` (continuous sweep, deployment recommendations).
+void add_watch_command(CLI::App& app);
 
 }  // namespace dynosim::cli

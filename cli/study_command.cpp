@@ -10,6 +10,7 @@
 
 #include "cli/commands.hpp"
 #include "framework/pareto.hpp"
+#include "framework/report.hpp"
 #include "framework/study.hpp"
 #include "optimizers/registry.hpp"
 
@@ -20,7 +21,7 @@ namespace fw = framework;
 namespace {
 
 struct StudyArgs {
-    std::string study_file, db;
+    std::string study_file, db, plots_dir;
     bool quiet = false, all = false;
 };
 
@@ -119,6 +120,11 @@ int run_or_resume(const StudyArgs& a, bool resume) {
                  s.trials, s.simulated, s.reused, s.rejected,
                  s.exhausted ? "; the optimizer had nothing more to propose" : "", db->path().string());
     (void)before;
+    if (!a.plots_dir.empty()) {
+        framework::Report rep;
+        rep.sections.push_back(framework::study_section(db->path(), "study"));
+        spdlog::info("wrote {} SVG plots in {}", framework::write_figures(rep, a.plots_dir).size(), a.plots_dir);
+    }
     if (!a.quiet) return show(db->path().string(), false);
     return 0;
 }
@@ -133,6 +139,7 @@ void add_study_command(CLI::App& app) {
     run->add_option("STUDY", args->study_file, "study TOML file")->required();
     run->add_option("--db", args->db, "SQLite file to create (default: STUDY's stem + .sqlite)");
     run->add_flag("--quiet", args->quiet, "print only the final line");
+    run->add_option("--plots", args->plots_dir, "also write the study's plots (trial cloud with its Pareto front) as SVG files here");
     run->callback([args] { exit_code() = run_or_resume(*args, false); });
     auto* resume = cmd->add_subcommand("resume", "continue a study after a kill: finished trials are kept, "
                                                  "trials in flight are run again");

@@ -7,6 +7,7 @@
 #include <cmath>
 #include <thread>
 
+#include "framework/warm_start.hpp"
 #include "optimizers/registry.hpp"
 #include "sim/hw/gpu.hpp"
 #include "sim/hw/model.hpp"
@@ -272,6 +273,7 @@ RunSummary run_study(const Study& study, StudyStorage& db, const RunOptions& o) 
     const std::size_t budget = o.budget.value_or(static_cast<std::size_t>(spec.budget));
     opt::Optimizer optimizer = study.make_optimizer(o.optimizer.empty() ? spec.optimizer : o.optimizer,
                                                     o.optimizer.empty() ? spec.optimizer_options : o.optimizer_options, seed);
+    if (!o.warm_start.empty()) optimizer = opt::Optimizer(WarmStart(std::move(optimizer), study.problem().space, o.warm_start));
     if (!db.study())
         db.create_study({spec.name, spec.source, spec.text, spec.scenario_text,
                          std::string(optimizer.name()), seed});

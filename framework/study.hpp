@@ -79,6 +79,9 @@ struct RunOptions {
     TrialCache* cache = nullptr;
     std::function<void(const TrialRecord&)> on_trial;  // after each finished trial is stored
     std::function<void(const EvalRequest&)> before_trial;  // evaluator hook (tests)
+    // Points proposed first, before the optimizer's own (warm_start.hpp): a previous front, the running
+    // deployment. Empty: none.
+    std::vector<optimizers::Point> warm_start;
 };
 
 struct RunSummary {
