@@ -267,6 +267,19 @@ opt::Trial Study::to_trial(const TrialRecord& t) const {
     return o;
 }
 
+EvaluatorOptions study_evaluator_options(const StudySpec& spec) {
+    EvaluatorOptions eo;
+    eo.scenario_text = spec.scenario_text;
+    eo.scenario_source = spec.scenario_source;
+    eo.base_dir = spec.base_dir;
+    eo.base_overrides = spec.scenario_overrides;
+    eo.process_isolation = spec.isolation == "process";
+    eo.trial_timeout_s = spec.trial_timeout_s;
+    eo.replicates = spec.replicates;
+    eo.cost_per_gpu_hour = spec.cost_per_gpu_hour;
+    return eo;
+}
+
 RunSummary run_study(const Study& study, StudyStorage& db, const RunOptions& o) {
     const StudySpec& spec = study.spec();
     const std::uint64_t seed = o.seed.value_or(spec.seed);
@@ -281,18 +294,11 @@ RunSummary run_study(const Study& study, StudyStorage& db, const RunOptions& o) 
     for (auto& t : db.trials())
         if (t.finished()) stored[t.id] = std::move(t);
 
-    const std::size_t P = optimizer.supports_pending() ? study.parallelism() : 1;
-    EvaluatorOptions eo;
-    eo.scenario_text = spec.scenario_text;
-    eo.scenario_source = spec.scenario_source;
-    eo.base_dir = spec.base_dir;
-    eo.base_overrides = spec.scenario_overrides;
+    const std::size_t P = optimizer.supports_pending() ? std::max<std::size_t>(1, o.parallelism.value_or(study.parallelism())) : 1;
+    EvaluatorOptions eo = study_evaluator_options(spec);
     eo.threads = std::min<std::size_t>(P, std::max<std::size_t>(budget, 1));
-    eo.process_isolation = spec.isolation == "process";
-    eo.trial_timeout_s = spec.trial_timeout_s;
-    eo.replicates = spec.replicates;
-    eo.cost_per_gpu_hour = spec.cost_per_gpu_hour;
     eo.before_trial = o.before_trial;
+    eo.remote = o.remote;
     Evaluator evaluator(eo);
 
     RunSummary sum;
