@@ -132,8 +132,6 @@ MpiStudyResult run_study_mpi(const MpiStudyOptions& o) {
         for (int r = 1; r < out.size; ++r) MPI_Send(nullptr, 0, MPI_CHAR, r, kTagStop, MPI_COMM_WORLD);
     };
     try {
-        std::unique_ptr<fw::StudyStorage> db;
-        std::unique_ptr<fw::Study> study;
         auto study = std::make_unique<fw::Study>(fw::load_study(o.study_file));
         const std::string path = o.db.empty() ? std::filesystem::path(o.study_file).stem().string() + ".sqlite" : o.db;
         if (std::filesystem::exists(path)) {

@@ -122,7 +122,7 @@ std::string html_table(const std::vector<std::vector<std::string>>& rows) {
     std::string out = "<table>\n";
     for (std::size_t r = 0; r < rows.size(); ++r) {
         out += "<tr>";
-        for (const auto& c : rows[r]) out += fmt::format(r == 0 ? "<th>{}</th>" : "<td>{}</td>", xml_escape(c));
+        for (const auto& c : rows[r]) out += (r == 0 ? "<th>" : "<td>") + xml_escape(c) + (r == 0 ? "</th>" : "</td>");
         out += "</tr>\n";
     }
     return out + "</table>\n";
@@ -356,10 +356,10 @@ static StudyCloud study_cloud(const fs::path& db_path, const std::string& id, Re
         for (const auto& [k, v] : t.params) s += fmt::format("\n{} = {}", k, v);
         return s;
     };
-    PlotSeries infeasible{.label = "infeasible", .style = PlotSeries::Style::Points, .color = "#bbbbbb", .width = 3};
-    PlotSeries feasible{.label = "feasible", .style = PlotSeries::Style::Points, .color = "#1f77b4", .width = 3.5,
-                        .opacity = 0.7};
-    PlotSeries front_pts{.label = "Pareto front", .style = PlotSeries::Style::Points, .color = "#d62728", .width = 5.5};
+    using St = PlotSeries::Style;
+    PlotSeries infeasible = PlotSeries::make(St::Points, "infeasible", "#bbbbbb", 3);
+    PlotSeries feasible = PlotSeries::make(St::Points, "feasible", "#1f77b4", 3.5, 0.7);
+    PlotSeries front_pts = PlotSeries::make(St::Points, "Pareto front", "#d62728", 5.5);
     std::vector<std::pair<double, double>> fxy;
     for (std::size_t i = 0; i < trials.size(); ++i) {
         const auto& t = trials[i];
@@ -384,8 +384,7 @@ static StudyCloud study_cloud(const fs::path& db_path, const std::string& id, Re
     p.add(std::move(infeasible));
     p.add(std::move(feasible));
     if (two && cloud.fx.size() > 1)
-        p.add({.label = "", .style = PlotSeries::Style::Line, .x = cloud.fx, .y = cloud.fy, .color = "#d62728",
-               .width = 1.5, .opacity = 0.6});
+        p.add(PlotSeries::make(St::Line, "", "#d62728", 1.5, 0.6, cloud.fx, cloud.fy));
     p.add(std::move(front_pts));
     sec.figures.push_back({o.id, o.title, p.render()});
 
@@ -450,8 +449,8 @@ ReportSection compare_section(const fs::path& dir, const std::string& id) {
         o.y_label = panel == 0 ? "hypervolume" : "first objective";
         SvgPlot plot(o);
         for (std::size_t c = 0; c < names.size(); ++c) {
-            PlotSeries band{.style = PlotSeries::Style::Band, .color = palette(c), .opacity = 0.15};
-            PlotSeries line{.label = names[c], .style = PlotSeries::Style::Line, .color = palette(c), .width = 2};
+            PlotSeries band = PlotSeries::make(PlotSeries::Style::Band, "", palette(c), 1.5, 0.15);
+            PlotSeries line = PlotSeries::make(PlotSeries::Style::Line, names[c], palette(c), 2);
             for (auto& [k, v] : data[names[c]]) {
                 std::vector<double> f;
                 for (double x : v)
@@ -509,10 +508,8 @@ Report build_report(const std::vector<fs::path>& inputs) {
         o.height = 420;
         SvgPlot p(o);
         for (std::size_t i = 0; i < same.size(); ++i) {
-            p.add({.label = "", .style = PlotSeries::Style::Line, .x = same[i]->fx, .y = same[i]->fy,
-                   .color = palette(i), .width = 1.5, .opacity = 0.7});
-            p.add({.label = same[i]->name, .style = PlotSeries::Style::Points, .x = same[i]->fx, .y = same[i]->fy,
-                   .color = palette(i), .width = 4.5});
+            p.add(PlotSeries::make(PlotSeries::Style::Line, "", palette(i), 1.5, 0.7, same[i]->fx, same[i]->fy));
+            p.add(PlotSeries::make(PlotSeries::Style::Points, same[i]->name, palette(i), 4.5, 1.0, same[i]->fx, same[i]->fy));
         }
         sec.figures.push_back({o.id, o.title, p.render()});
         r.sections.push_back(std::move(sec));

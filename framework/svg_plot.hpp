@@ -19,6 +19,19 @@ struct PlotSeries {
     double width = 1.5;       // stroke width (lines), radius (points)
     double opacity = 1.0;
     std::vector<std::string> tips;  // Points: hover text per point (SVG <title>)
+
+    static PlotSeries make(Style style, std::string label, std::string color = "", double width = 1.5,
+                           double opacity = 1.0, std::vector<double> x = {}, std::vector<double> y = {}) {
+        PlotSeries s;
+        s.style = style;
+        s.label = std::move(label);
+        s.color = std::move(color);
+        s.width = width;
+        s.opacity = opacity;
+        s.x = std::move(x);
+        s.y = std::move(y);
+        return s;
+    }
 };
 
 struct PlotOptions {

@@ -2,7 +2,9 @@
 // become one HTML file whose every plot is a well-formed SVG; the same plots as separate SVG files; bad
 // inputs are named.
 #include <catch2/catch.hpp>
+#include <fmt/format.h>
 
+#include <algorithm>
 #include <regex>
 #include <set>
 
@@ -118,10 +120,17 @@ metric = "ttft.p90"
 }  // namespace
 
 TEST_CASE("the svg writer gives well-formed plots with escaped text and nice ticks", "[framework][report]") {
-    framework::PlotOptions o{.id = "t", .title = "a < b & \"c\"", .x_label = "x", .y_label = "y"};
+    framework::PlotOptions o;
+    o.id = "t";
+    o.title = "a < b & \"c\"";
+    o.x_label = "x";
+    o.y_label = "y";
     framework::SvgPlot p(o);
-    p.add({.label = "s1", .style = framework::PlotSeries::Style::Step, .x = {0, 1, 2}, .y = {0, 0.5, 1}});
-    p.add({.label = "pts", .style = framework::PlotSeries::Style::Points, .x = {1}, .y = {2}, .tips = {"<tip>"}});
+    using St = framework::PlotSeries::Style;
+    p.add(framework::PlotSeries::make(St::Step, "s1", "", 1.5, 1.0, {0, 1, 2}, {0, 0.5, 1}));
+    auto pts = framework::PlotSeries::make(St::Points, "pts", "", 3, 1.0, {1}, {2});
+    pts.tips = {"<tip>"};
+    p.add(pts);
     const std::string svg = p.render();
     CHECK(xml_problem(svg) == "");
     CHECK(svg.find("a &lt; b &amp; &quot;c&quot;") != std::string::npos);
@@ -130,10 +139,13 @@ TEST_CASE("the svg writer gives well-formed plots with escaped text and nice tic
     CHECK(framework::nice_ticks(0, 1, 5) == std::vector<double>{0, 0.2, 0.4, 0.6, 0.8, 1.0});
     CHECK(framework::nice_ticks(3, 97, 5) == std::vector<double>{20, 40, 60, 80});
     // No data: still a plot, saying so.
-    const std::string empty = framework::SvgPlot({.id = "e"}).render();
+    framework::PlotOptions e;
+    e.id = "e";
+    const std::string empty = framework::SvgPlot(e).render();
     CHECK(xml_problem(empty) == "");
     CHECK(empty.find("no data") != std::string::npos);
-    CHECK(xml_problem(framework::bar_chart({.id = "b"}, {"0", "1"}, {{3, 4}}, {"x"})) == "");
+    e.id = "b";
+    CHECK(xml_problem(framework::bar_chart(e, {"0", "1"}, {{3, 4}}, {"x"})) == "");
 }
 
 TEST_CASE("a report of a run two studies and a comparison holds every plot as well-formed svg",

@@ -2,7 +2,10 @@
 // then long prompts with shared prefixes) moves the recommended deployment; bad and partial files are
 // skipped with a warning; recommendations come with launch settings.
 #include <catch2/catch.hpp>
+#include <fmt/format.h>
 #include <yaml-cpp/yaml.h>
+
+#include <algorithm>
 
 #include "framework/deployment.hpp"
 #include "framework/watch.hpp"

@@ -2,6 +2,7 @@
 // come every interval, and the columns agree with the run's own counts.
 #include <catch2/catch.hpp>
 
+#include <cmath>
 #include <sstream>
 
 #include "sim/scenario/scenario.hpp"
