@@ -151,7 +151,7 @@ Deployment make_deployment(const sc::ScenarioOptions& o, const DeploymentOptions
         if (p.role != "agg") y << YAML::Key << "subComponentType" << YAML::Value << p.role;
         y << YAML::Key << "replicas" << YAML::Value << p.workers;
         y << YAML::Key << "resources" << YAML::Value << YAML::BeginMap << YAML::Key << "limits" << YAML::Value
-          << YAML::BeginMap << YAML::Key << "gpu" << YAML::Value << std::to_string(p.tp) << YAML::EndMap << YAML::EndMap;
+          << YAML::BeginMap << YAML::Key << "gpu" << YAML::Value << YAML::DoubleQuoted << std::to_string(p.tp) << YAML::EndMap << YAML::EndMap;
         std::vector<std::string> args{backend == "vllm" ? "--model" : "--model-path", model};
         for (auto& f : engine_flags(o, p)) args.push_back(std::move(f));
         if (p.role == "prefill") {

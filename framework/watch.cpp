@@ -245,6 +245,11 @@ std::vector<TickResult> run_watch(const WatchOptions& o, const std::function<voi
             if (best) tr.best = best->objectives[0];
             if (!best) {
                 tr.decision = "keep (no feasible deployment)";
+                for (const auto& t : trials)
+                    if (t.status == "failed") {
+                        log(fmt::format("warning: tick {}: trials failed, e.g. trial {}: {}", tick, t.id, t.error));
+                        break;
+                    }
             } else if (!tr.current) {
                 tr.decision = "switch";
             } else {

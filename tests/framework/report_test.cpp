@@ -8,6 +8,7 @@
 #include <regex>
 #include <set>
 
+#include "framework/pareto.hpp"
 #include "framework/report.hpp"
 #include "framework/svg_plot.hpp"
 #include "framework/study.hpp"
