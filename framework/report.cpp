@@ -525,7 +525,9 @@ std::string report_html(const Report& r) {
          "padding-bottom:4px;margin-top:32px}.figs{display:flex;flex-wrap:wrap;gap:12px}"
          "figure{margin:0}table{border-collapse:collapse;font-size:13px;margin:8px 0}"
          "td,th{border:1px solid #ccc;padding:3px 8px;text-align:right}th{background:#f3f3f3}"
-         "td:first-child,th:first-child{text-align:left}.src{color:#777;font-size:12px}\n</style>\n</head>\n";
+         "td:first-child,th:first-child{text-align:left}.src{color:#777;font-size:12px}\n</style>\n"
+         "<script>window.addEventListener('error',function(e){document.documentElement.setAttribute('data-error',"
+         "String(e.message));});</script>\n</head>\n";
     h += fmt::format("<body data-plots=\"{}\">\n<h1>{}</h1>\n<ul>\n", r.figure_count(), xml_escape(r.title));
     for (std::size_t i = 0; i < r.sections.size(); ++i)
         h += fmt::format("<li><a href=\"#s{}\">{}</a></li>\n", i, xml_escape(r.sections[i].title));
@@ -540,8 +542,7 @@ std::string report_html(const Report& r) {
         h += "</div>\n" + s.table_html + "</section>\n";
     }
     // The rendering check: count the plots laid out with a non-empty box and some drawn content.
-    h += "<script>\nwindow.addEventListener('error',function(e){document.body.setAttribute('data-error',String(e.message));});\n"
-         "window.addEventListener('load',function(){var n=0;var p=document.querySelectorAll('svg.dynosim-plot');"
+    h += "<script>\nwindow.addEventListener('load',function(){var n=0;var p=document.querySelectorAll('svg.dynosim-plot');"
          "for(var i=0;i<p.length;i++){var b=p[i].getBoundingClientRect();"
          "if(b.width>0&&b.height>0&&p[i].querySelectorAll('polyline,circle,rect,polygon').length>1)n++;}"
          "document.body.setAttribute('data-shown',String(n));});\n</script>\n";

@@ -49,7 +49,7 @@ ReportSection study_section(const std::filesystem::path& db, const std::string& 
 ReportSection compare_section(const std::filesystem::path& dir, const std::string& id_prefix);
 
 // The HTML document. Its script counts the plots that the browser laid out with a non-empty box and
-// writes body data-plots / data-shown (and data-error on a script error): the rendering check reads them.
+// writes body data-plots / data-shown (and html data-error on a script error): the rendering check reads them.
 std::string report_html(const Report& r);
 // Each figure of the report as <dir>/<id>.svg; returns the paths written.
 std::vector<std::filesystem::path> write_figures(const Report& r, const std::filesystem::path& dir);
