@@ -41,8 +41,8 @@ std::vector<double> nice_ticks(double lo, double hi, int target) {
             break;
         }
     std::vector<double> ticks;
-    for (double t = std::ceil(lo / step - 1e-9) * step; t <= hi + step * 1e-9; t += step)
-        ticks.push_back(std::abs(t) < step * 1e-9 ? 0.0 : t);
+    // k x step (not a running sum): no accumulated rounding.
+    for (double k = std::ceil(lo / step - 1e-9); k * step <= hi + step * 1e-9; k += 1) ticks.push_back(k == 0 ? 0.0 : k * step);
     return ticks;
 }
 

@@ -58,7 +58,8 @@ TEST_CASE("the time series samples every interval without changing the run", "[m
             CHECK(r[i][4] <= 1);
             CHECK(r[i][5] == plain.summary.num_workers);
         }
-        CHECK(arrivals == Approx(120));
+        CHECK(arrivals == Approx(static_cast<double>(plain.summary.arrived)));
+        CHECK(plain.summary.arrived > 100);
         // Requests were in the engines at some point; none at the end.
         double busiest = 0;
         for (const auto& row : r) busiest = std::max(busiest, row[3]);
