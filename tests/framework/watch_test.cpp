@@ -8,7 +8,10 @@
 #include <algorithm>
 
 #include "framework/deployment.hpp"
+#include "framework/study.hpp"
 #include "framework/watch.hpp"
+#include "framework/warm_start.hpp"
+#include "optimizers/registry.hpp"
 #include "test_support.hpp"
 
 using namespace dynosim;
@@ -112,6 +115,14 @@ TEST_CASE("watch follows a drifting trace from short prompts to long shared-pref
     CHECK(workers(ticks[3]) == workers(ticks[2]));
     CHECK(ticks[3].requests == 540);
 
+    // Warm start: each tick's study starts from the running deployment (trial 0), then the previous front.
+    for (std::size_t k = 1; k < ticks.size(); ++k) {
+        framework::StudyStorage db(dir / "out" / fmt::format("tick-{:04}", k + 1) / "study.sqlite");
+        const auto trials = db.trials();
+        REQUIRE(!trials.empty());
+        CHECK(trials[0].params == ticks[k - 1].deployment);
+    }
+
     // The log names every tick and decision and the skipped files; ticks.csv has one row per tick.
     const std::string log = read_file(dir / "out" / "watch.log");
     CHECK(log.find("02-garbage.jsonl: no request in it; skipped") != std::string::npos);
@@ -191,4 +202,36 @@ TEST_CASE("watch names a bad window a missing folder and a bad duration", "[fram
     r = test::run_cli(fmt::format("watch --traces {0}/t --study {0}/study.toml --once --out {0}/o", dir.string()));
     CHECK(r.exit_code == 0);
     CHECK(r.output.find("no traffic in the traces") != std::string::npos);
+}
+
+TEST_CASE("a warm-started optimizer proposes the seeds once each and then its own points", "[framework][watch]") {
+    optimizers::Dimension d;
+    d.name = "a";
+    d.kind = optimizers::DimKind::Int;
+    d.low = 0;
+    d.high = 9;
+    optimizers::Space space({d});
+    optimizers::Problem p;
+    p.space = space;
+    p.budget = 10;
+    auto inner = optimizers::builtin_optimizers().make("grid", p, {});
+    framework::WarmStart w(std::move(inner), space, {{7}, {7.2}, {3}});
+    std::vector<double> asked;
+    for (int i = 0; i < 4; ++i) {
+        auto x = w.ask();
+        REQUIRE(x);
+        asked.push_back(x->at(0));
+        optimizers::Trial t;
+        t.id = static_cast<std::uint64_t>(i);
+        t.x = *x;
+        t.status = optimizers::TrialStatus::Feasible;
+        t.objectives = {x->at(0)};
+        w.tell(t);
+    }
+    CHECK(asked[0] == 7);  // 7.2 rounds to 7: proposed once
+    CHECK(asked[1] == 3);
+    // Then the grid's own points, as a fresh grid proposes them.
+    auto fresh = optimizers::builtin_optimizers().make("grid", p, {});
+    CHECK(asked[2] == fresh.ask()->at(0));
+    CHECK(asked[3] == fresh.ask()->at(0));
 }
