@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# MPI sweep throughput (issue 13): the same random-search study (8 trials, each 10 minutes of the Mooncake
+# MPI sweep throughput (issue 13): the same random-search study (8 trials, each the first hour of the Mooncake
 # conversation trace on 4 vLLM workers) run single-process with 1 thread, then under mpirun with 1 and 2
 # worker ranks (-n 2 and -n 3: rank 0 runs the optimizer and SQLite and simulates nothing). Prints wall
 # seconds, trials per minute and the parallel efficiency of 2 worker ranks against 1. Figures for notes;
@@ -15,6 +15,7 @@ args=(--oversubscribe)
 cat > "$dir/s.toml" <<TOML
 [study]
 scenario = "$repo/examples/quickstart.toml"
+set = ["workload.transform.window_end_s=3600"]
 budget = $trials
 seed = 1
 parallelism = 1

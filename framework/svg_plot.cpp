@@ -134,6 +134,9 @@ std::string SvgPlot::render() const {
     if (o_.y_from_zero && !empty) f.y0 = std::min(f.y0, 0.0), f.y1 = std::max(f.y1, 0.0);
     widen(f.x0, f.x1);
     widen(f.y0, f.y1);
+    const double xpad = (f.x1 - f.x0) * 0.03;  // points on the range's ends stay whole inside the frame
+    f.x0 -= xpad;
+    f.x1 += xpad;
     const double ypad = (f.y1 - f.y0) * 0.04;
     if (!(o_.y_from_zero && f.y0 == 0)) f.y0 -= ypad;
     f.y1 += ypad;
