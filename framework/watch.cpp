@@ -120,6 +120,13 @@ void write_text(const fs::path& p, const std::string& text) {
     out << text;
 }
 
+// A CSV field in double quotes, inner quotes doubled (RFC 4180).
+std::string csv_quote(const std::string& s) {
+    std::string out = "\"";
+    for (char c : s) out += c == '"' ? std::string("\"\"") : std::string(1, c);
+    return out + "\"";
+}
+
 std::string params_text(const std::map<std::string, std::string>& params) {
     std::string s;
     for (const auto& [k, v] : params) s += fmt::format("{}{}={}", s.empty() ? "" : " ", k, v);
@@ -231,12 +238,24 @@ std::vector<TickResult> run_watch(const WatchOptions& o, const std::function<voi
             const TrialRecord* best = nullptr;
             std::vector<std::vector<double>> pts;
             std::vector<optimizers::Point> front_points;
+            auto changes = [&current](const optimizers::Point& p) {
+                std::size_t n = 0;
+                for (std::size_t i = 0; i < p.size() && i < current.size(); ++i) n += p[i] != current[i];
+                return n;
+            };
             for (const auto& t : trials) {
                 if (t.point == current && !cur) cur = &t;
                 if (t.status != "feasible") continue;
                 pts.push_back(study.minimized(t));
                 front_points.push_back(t.point);
-                if (!best || study.minimized(t)[0] < study.minimized(*best)[0]) best = &t;
+                // Best first objective; among equals, the one changing the fewest settings of the running
+                // deployment (a knob that does not matter on this traffic is left as it is).
+                if (!best) {
+                    best = &t;
+                    continue;
+                }
+                const double a = study.minimized(t)[0], b = study.minimized(*best)[0];
+                if (a < b || (a == b && changes(t.point) < changes(best->point))) best = &t;
             }
             prev_front.clear();
             if (!pts.empty())
@@ -283,9 +302,9 @@ std::vector<TickResult> run_watch(const WatchOptions& o, const std::function<voi
                         tick, tr.t_end_s, tr.window_start_s, tr.t_end_s, tr.requests, tr.trials,
                         obj.maximize ? "max" : "min", obj.metric, shown(tr.current), shown(tr.best), tr.decision,
                         params_text(tr.deployment)));
-        csv << fmt::format("{},{:.3f},{:.3f},{},{},{},{},{},\"{}\"\n", tick, tr.t_end_s, tr.window_start_s, tr.requests,
+        csv << fmt::format("{},{:.3f},{:.3f},{},{},{},{},{},{}\n", tick, tr.t_end_s, tr.window_start_s, tr.requests,
                            tr.trials, tr.current ? fmt::format("{:.10g}", *tr.current) : "",
-                           tr.best ? fmt::format("{:.10g}", *tr.best) : "", tr.decision, params_text(tr.deployment))
+                           tr.best ? fmt::format("{:.10g}", *tr.best) : "", tr.decision, csv_quote(params_text(tr.deployment)))
             << std::flush;
         if (on_tick) on_tick(tr);
         results.push_back(std::move(tr));

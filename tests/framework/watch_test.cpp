@@ -111,6 +111,9 @@ TEST_CASE("watch follows a drifting trace from short prompts to long shared-pref
     CHECK(!ticks[2].current.has_value());
     CHECK(ticks[2].decision == "switch");
     CHECK(workers(ticks[2]) >= 2);
+    // At two workers round-robin already splits the four prefix groups two and two (i % 4 over i % 2), so
+    // the KV router ties with it: the running router is kept rather than changed for nothing.
+    CHECK(ticks[2].deployment.at("router.policy") == "\"round_robin\"");
     CHECK(ticks[3].decision == "keep");
     CHECK(workers(ticks[3]) == workers(ticks[2]));
     CHECK(ticks[3].requests == 540);
