@@ -28,5 +28,9 @@ void add_plugin_command(CLI::App& app);
 void add_validate_command(CLI::App& app);
 // profile_command.cpp: `profile` (one worker's TTFT / ITL over request rate: the SLA planner's profile).
 void add_profile_command(CLI::App& app);
+// report_command.cpp: `report INPUT... -o report.html` (HTML report with SVG plots).
+void add_report_command(CLI::App& app);
+// watch_command.cpp: `watch --traces DIR --study STUDY.toml` (continuous sweep, deployment recommendations).
+void add_watch_command(CLI::App& app);
 
 }  // namespace dynosim::cli

@@ -31,6 +31,8 @@ int main(int argc, char** argv) {
     cli::add_plugin_command(app);
     cli::add_validate_command(app);
     cli::add_profile_command(app);
+    cli::add_report_command(app);
+    cli::add_watch_command(app);
     try {
         app.parse(argc, argv);
     } catch (const CLI::ParseError& e) {

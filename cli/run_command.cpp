@@ -8,6 +8,8 @@
 #include <optional>
 
 #include "cli/commands.hpp"
+#include "framework/report.hpp"
+#include "sim/core/errors.hpp"
 #include "sim/scenario/scenario.hpp"
 
 namespace dynosim::cli {
@@ -17,7 +19,7 @@ namespace sc = sim::scenario;
 namespace {
 
 struct RunArgs {
-    std::string config, out_dir;
+    std::string config, out_dir, plots_dir;
     std::vector<std::string> sets;
     std::optional<std::int64_t> seed;
     bool quiet = false;
@@ -29,6 +31,8 @@ int run(const RunArgs& a) {
     if (a.seed) overrides.push_back("sim.seed=" + std::to_string(*a.seed));
     if (a.skip_bad_lines) overrides.push_back("workload.skip_bad_lines=true");
     const sc::ScenarioOptions opts = sc::load_scenario(a.config, overrides);
+    if (!a.plots_dir.empty() && a.out_dir.empty())
+        throw sim::core::InputError("--plots " + a.plots_dir + ": needs --out (the plots are drawn from its files)");
 
     // A progress bar on stderr, only for a terminal and only once the run has taken a second.
     const auto start = std::chrono::steady_clock::now();
@@ -47,6 +51,11 @@ int run(const RunArgs& a) {
     const sc::Result r = sc::run_scenario(opts, progress);
     if (drew) std::fputc('\n', stderr);
     if (!a.out_dir.empty()) sc::write_outputs(r, opts, a.out_dir);
+    if (!a.plots_dir.empty()) {
+        framework::Report rep;
+        rep.sections.push_back(framework::run_section(a.out_dir, "run"));
+        spdlog::info("wrote {} SVG plots in {}", framework::write_figures(rep, a.plots_dir).size(), a.plots_dir);
+    }
     for (const auto& note : r.stats.timing_notes) spdlog::debug("timing: {}", note);
     if (r.workload->skipped_lines > 0)
         spdlog::warn("skipped {} malformed trace lines (--skip-bad-lines)", r.workload->skipped_lines);
@@ -74,6 +83,8 @@ void add_run_command(CLI::App& app) {
     cmd->add_option("--set", args->sets, "override a key: --set engine.max_num_seqs=64 (repeatable)");
     cmd->add_option("--out", args->out_dir, "write summary.json, requests.csv and config.toml here");
     cmd->add_option("--seed", args->seed, "seed (overrides sim.seed)");
+    cmd->add_option("--plots", args->plots_dir,
+                    "also write the run's plots (CDFs, per-worker load, time series) as SVG files here; needs --out");
     cmd->add_flag("--quiet", args->quiet, "print nothing; only write --out files");
     cmd->add_flag("--skip-bad-lines", args->skip_bad_lines, "count and skip malformed trace lines instead of failing");
     cmd->callback([args] { exit_code() = run(*args); });

@@ -11,8 +11,12 @@
 #include "cli/commands.hpp"
 #include "framework/compare.hpp"
 #include "framework/pareto.hpp"
+#include "framework/report.hpp"
 #include "framework/study.hpp"
 #include "optimizers/registry.hpp"
+#ifdef DYNOSIM_HAVE_MPI
+#include "distributed/mpi_study.hpp"
+#endif
 
 namespace dynosim::cli {
 
@@ -21,8 +25,8 @@ namespace fw = framework;
 namespace {
 
 struct StudyArgs {
-    std::string study_file, db;
-    bool quiet = false, all = false;
+    std::string study_file, db, plots_dir;
+    bool quiet = false, all = false, mpi = false;
 };
 
 void print_progress(const fw::TrialRecord& t, std::size_t budget) {
@@ -97,7 +101,32 @@ int show(const std::string& db_path, bool all) {
     return 0;
 }
 
+// `study run --mpi` under mpirun: rank 0 prints as a plain run does; the other ranks only simulate.
+int run_mpi(const StudyArgs& a) {
+#ifdef DYNOSIM_HAVE_MPI
+    distributed::MpiStudyOptions mo;
+    mo.study_file = a.study_file;
+    mo.db = a.db;
+    std::size_t budget = 0;
+    if (!a.quiet) mo.on_trial = [&budget](const fw::TrialRecord& t) { print_progress(t, budget); };
+    budget = static_cast<std::size_t>(fw::load_study(a.study_file).budget);
+    const distributed::MpiStudyResult r = distributed::run_study_mpi(mo);
+    if (r.rank != 0) return 0;
+    const fw::RunSummary& s = r.summary;
+    spdlog::info("{} trials ({} simulated on {} worker ranks, {} ruled out before simulating){}; stored in {}", s.trials,
+                 s.simulated, r.size - 1, s.rejected, s.exhausted ? "; the optimizer had nothing more to propose" : "",
+                 r.db_path);
+    if (!a.quiet) return show(r.db_path, false);
+    return 0;
+#else
+    (void)a;
+    throw sim::core::InputError("--mpi: this dynosim was built without MPI (CMake found no MPI implementation; "
+                                "install libopenmpi-dev openmpi-bin and reconfigure)");
+#endif
+}
+
 int run_or_resume(const StudyArgs& a, bool resume) {
+    if (!resume && a.mpi) return run_mpi(a);
     std::unique_ptr<fw::StudyStorage> db;
     std::unique_ptr<fw::Study> study;
     if (resume) {
@@ -125,6 +154,11 @@ int run_or_resume(const StudyArgs& a, bool resume) {
                  s.trials, s.simulated, s.reused, s.rejected,
                  s.exhausted ? "; the optimizer had nothing more to propose" : "", db->path().string());
     (void)before;
+    if (!a.plots_dir.empty()) {
+        framework::Report rep;
+        rep.sections.push_back(framework::study_section(db->path(), "study"));
+        spdlog::info("wrote {} SVG plots in {}", framework::write_figures(rep, a.plots_dir).size(), a.plots_dir);
+    }
     if (!a.quiet) return show(db->path().string(), false);
     return 0;
 }
@@ -139,6 +173,8 @@ void add_study_command(CLI::App& app) {
     run->add_option("STUDY", args->study_file, "study TOML file")->required();
     run->add_option("--db", args->db, "SQLite file to create (default: STUDY's stem + .sqlite)");
     run->add_flag("--quiet", args->quiet, "print only the final line");
+    run->add_flag("--mpi", args->mpi, "spread trials over MPI ranks: mpirun -n N dynosim study run --mpi STUDY.toml");
+    run->add_option("--plots", args->plots_dir, "also write the study's plots (trial cloud with its Pareto front) as SVG files here");
     run->callback([args] { exit_code() = run_or_resume(*args, false); });
     auto* resume = cmd->add_subcommand("resume", "continue a study after a kill: finished trials are kept, "
                                                  "trials in flight are run again");

@@ -97,6 +97,9 @@ void write_all(int fd, const std::string& s) {
 }
 }  // namespace
 
+std::string encode_result(const EvalResult& r) { return encode(r); }
+bool decode_result(const std::string& s, EvalResult& r) { return decode(s, r); }
+
 EvalResult evaluate_trial_forked(const EvaluatorOptions& o, const EvalRequest& r) {
     EvalResult out;
     out.id = r.id;
@@ -166,7 +169,8 @@ EvalResult evaluate_trial_forked(const EvaluatorOptions& o, const EvalRequest& r
 }
 
 Evaluator::Evaluator(EvaluatorOptions o) : options_(std::move(o)) {
-    for (std::size_t i = 0; i < std::max<std::size_t>(options_.threads, 1); ++i) threads_.emplace_back([this] { work(); });
+    for (std::size_t i = 0; i < std::max<std::size_t>(options_.threads, 1); ++i)
+        threads_.emplace_back([this, i] { work(i); });
 }
 
 Evaluator::~Evaluator() {
@@ -201,7 +205,7 @@ std::size_t Evaluator::in_flight() const {
     return in_flight_;
 }
 
-void Evaluator::work() {
+void Evaluator::work(std::size_t slot) {
     while (true) {
         EvalRequest r;
         {
@@ -211,7 +215,9 @@ void Evaluator::work() {
             r = std::move(queue_.front());
             queue_.pop_front();
         }
-        EvalResult res = options_.process_isolation ? evaluate_trial_forked(options_, r) : evaluate_trial(options_, r);
+        EvalResult res = options_.remote               ? options_.remote(r, slot)
+                         : options_.process_isolation ? evaluate_trial_forked(options_, r)
+                                                      : evaluate_trial(options_, r);
         {
             std::lock_guard lk(mu_);
             done_.push_back(std::move(res));

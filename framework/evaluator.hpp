@@ -46,10 +46,17 @@ struct EvaluatorOptions {
     double cost_per_gpu_hour = 2.0;
     // Called in the thread (or child process) right before a trial simulates; tests use it to crash one.
     std::function<void(const EvalRequest&)> before_trial;
+    // When set, thread `slot` (0 .. threads-1) hands each trial to this function instead of simulating it
+    // here: distributed evaluation (MPI ranks, distributed/mpi_study.hpp). Must not throw.
+    std::function<EvalResult(const EvalRequest&, std::size_t slot)> remote;
 };
 
 // One trial, in the calling thread. Never throws: errors come back in EvalResult.
 EvalResult evaluate_trial(const EvaluatorOptions& o, const EvalRequest& r);
+// A result as text ("ok <seed>" and "name value" lines, exact doubles; or "error" and the message) and
+// back (false when malformed): the process-isolation pipe and the MPI messages.
+std::string encode_result(const EvalResult& r);
+bool decode_result(const std::string& s, EvalResult& r);
 // One trial in a forked child; the parent waits (with the timeout) and decodes the pipe.
 EvalResult evaluate_trial_forked(const EvaluatorOptions& o, const EvalRequest& r);
 
@@ -65,7 +72,7 @@ public:
     std::size_t in_flight() const;
 
 private:
-    void work();
+    void work(std::size_t slot);
     EvaluatorOptions options_;
     mutable std::mutex mu_;
     std::condition_variable work_cv_, done_cv_;

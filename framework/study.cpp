@@ -7,6 +7,7 @@
 #include <cmath>
 #include <thread>
 
+#include "framework/warm_start.hpp"
 #include "optimizers/registry.hpp"
 #include "sim/hw/gpu.hpp"
 #include "sim/hw/model.hpp"
@@ -269,12 +270,27 @@ opt::Trial Study::to_trial(const TrialRecord& t) const {
     return o;
 }
 
+EvaluatorOptions study_evaluator_options(const StudySpec& spec) {
+    EvaluatorOptions eo;
+    eo.scenario_text = spec.scenario_text;
+    eo.scenario_source = spec.scenario_source;
+    eo.base_dir = spec.base_dir;
+    eo.base_overrides = spec.scenario_overrides;
+    eo.process_isolation = spec.isolation == "process";
+    eo.trial_timeout_s = spec.trial_timeout_s;
+    eo.replicates = spec.replicates;
+    eo.traces = spec.traces;
+    eo.cost_per_gpu_hour = spec.cost_per_gpu_hour;
+    return eo;
+}
+
 RunSummary run_study(const Study& study, StudyStorage& db, const RunOptions& o) {
     const StudySpec& spec = study.spec();
     const std::uint64_t seed = o.seed.value_or(spec.seed);
     const std::size_t budget = o.budget.value_or(static_cast<std::size_t>(spec.budget));
     opt::Optimizer optimizer = study.make_optimizer(o.optimizer.empty() ? spec.optimizer : o.optimizer,
                                                     o.optimizer.empty() ? spec.optimizer_options : o.optimizer_options, seed);
+    if (!o.warm_start.empty()) optimizer = opt::Optimizer(WarmStart(std::move(optimizer), study.problem().space, o.warm_start));
     if (!db.study())
         db.create_study({spec.name, spec.source, spec.text, spec.scenario_text,
                          std::string(optimizer.name()), seed});
@@ -282,19 +298,11 @@ RunSummary run_study(const Study& study, StudyStorage& db, const RunOptions& o) 
     for (auto& t : db.trials())
         if (t.finished()) stored[t.id] = std::move(t);
 
-    const std::size_t P = optimizer.supports_pending() ? study.parallelism() : 1;
-    EvaluatorOptions eo;
-    eo.scenario_text = spec.scenario_text;
-    eo.scenario_source = spec.scenario_source;
-    eo.base_dir = spec.base_dir;
-    eo.base_overrides = spec.scenario_overrides;
+    const std::size_t P = optimizer.supports_pending() ? std::max<std::size_t>(1, o.parallelism.value_or(study.parallelism())) : 1;
+    EvaluatorOptions eo = study_evaluator_options(spec);
     eo.threads = std::min<std::size_t>(P, std::max<std::size_t>(budget, 1));
-    eo.process_isolation = spec.isolation == "process";
-    eo.trial_timeout_s = spec.trial_timeout_s;
-    eo.replicates = spec.replicates;
-    eo.traces = spec.traces;
-    eo.cost_per_gpu_hour = spec.cost_per_gpu_hour;
     eo.before_trial = o.before_trial;
+    eo.remote = o.remote;
     Evaluator evaluator(eo);
 
     RunSummary sum;

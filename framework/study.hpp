@@ -83,7 +83,17 @@ struct RunOptions {
     TrialCache* cache = nullptr;
     std::function<void(const TrialRecord&)> on_trial;  // after each finished trial is stored
     std::function<void(const EvalRequest&)> before_trial;  // evaluator hook (tests)
+    // Points proposed first, before the optimizer's own (warm_start.hpp): a previous front, the running
+    // deployment. Empty: none.
+    std::vector<optimizers::Point> warm_start;
+    // Trials at once in place of the study's parallelism (MPI: the worker ranks). Empty: the study's.
+    std::optional<std::size_t> parallelism;
+    // Evaluates trials elsewhere (EvaluatorOptions::remote); empty: in this process.
+    std::function<EvalResult(const EvalRequest&, std::size_t slot)> remote;
 };
+
+// The evaluator settings of a study (scenario, overrides, isolation, replicates, price), threads aside.
+EvaluatorOptions study_evaluator_options(const StudySpec& spec);
 
 struct RunSummary {
     std::size_t trials = 0, simulated = 0, reused = 0, rejected = 0;

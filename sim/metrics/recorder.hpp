@@ -28,6 +28,8 @@ struct EngineCounters {
 // kItlHistogramAutoGaps (100 M gaps = 800 MB exact).
 struct RecorderOptions {
     std::string itl_histogram = "auto";
+    // Time series of the run (timeseries.csv) every this many simulated seconds; 0 = off. Range >= 0.
+    double timeseries_interval_s = 0;
 };
 inline constexpr std::uint64_t kItlHistogramAutoGaps = 100'000'000;
 

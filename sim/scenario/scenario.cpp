@@ -2,6 +2,7 @@
 
 #include "sim/scenario/run_loop.hpp"
 #include "sim/scenario/scenario_kvbm.hpp"
+#include "sim/scenario/timeseries_columns.hpp"
 
 #include <fmt/format.h>
 
@@ -324,7 +325,11 @@ Result run_scenario_impl(const ScenarioOptions& o, std::optional<workload::Workl
     horizon.until = until;
     if (eng.coalesce_steps)
         for (const auto& w : fleet.workers()) w->set_input_horizon(&horizon);
-    run_until(sim, until, progress, fleet, res.workload->requests.size());
+    if (o.metrics.timeseries_interval_s > 0) {
+        res.timeseries = std::make_unique<metrics::TimeseriesSampler>(o.metrics.timeseries_interval_s);
+        add_standard_columns(*res.timeseries, {fleet.workers()}, [&fleet] { return fleet.arrivals_so_far(); });
+    }
+    run_until(sim, until, progress, fleet, res.workload->requests.size(), res.timeseries.get());
 
     for (const auto& w : fleet.workers()) res.recorder->counters().evictions += w->engine().evictions();
     metrics::RunInfo info;
@@ -372,6 +377,7 @@ void write_outputs(const Result& r, const ScenarioOptions& opts, const std::file
     std::string effective;
     for (const auto& b : scenario_bindings()) effective += fmt::format("{} = {}\n", b.key, b.show(opts));
     write("config.toml", effective);
+    if (r.timeseries) write("timeseries.csv", r.timeseries->csv());
 }
 
 }  // namespace dynosim::sim::scenario

@@ -16,6 +16,7 @@
 #include "sim/kv/kvbm_options.hpp"
 #include "sim/metrics/recorder.hpp"
 #include "sim/metrics/summary.hpp"
+#include "sim/metrics/timeseries.hpp"
 #include "sim/scenario/config.hpp"
 #include "sim/timing/roofline.hpp"
 #include "sim/timing/table_model.hpp"
@@ -123,6 +124,7 @@ struct Result {
     std::unique_ptr<metrics::Recorder> recorder;
     metrics::Summary summary;
     RunStats stats;
+    std::unique_ptr<metrics::TimeseriesSampler> timeseries;  // metrics.timeseries_interval_s > 0 only
 };
 
 // Called now and then during a run (every few simulated seconds) with the simulated time reached and the
@@ -135,7 +137,8 @@ Result run_scenario(const ScenarioOptions& opts, const ProgressFn& progress = {}
 // then ignored.
 Result run_scenario(const ScenarioOptions& opts, workload::Workload wl, const ProgressFn& progress = {});
 
-// Writes summary.json, requests.csv and config.toml (the effective options) into `dir`.
+// Writes summary.json, requests.csv and config.toml (the effective options) into `dir`, and timeseries.csv
+// when the run sampled one.
 void write_outputs(const Result& r, const ScenarioOptions& opts, const std::filesystem::path& dir);
 
 }  // namespace dynosim::sim::scenario

@@ -16,6 +16,7 @@
 #include "sim/scenario/scenario.hpp"
 
 #include "sim/scenario/run_loop.hpp"
+#include "sim/scenario/timeseries_columns.hpp"
 
 namespace dynosim::sim::scenario {
 
@@ -148,7 +149,12 @@ Result run_disagg_scenario(const ScenarioOptions& o, const hw::ModelSpec& model,
     fleet.attach(sim);
     // No step coalescing (fleet/disagg.hpp): workers step one event at a time whatever engine.coalesce_steps.
     const core::TimeNs until = o.sim.max_time_s > 0 ? core::seconds_to_ns(o.sim.max_time_s) : core::kTimeMax;
-    run_until(sim, until, progress, fleet, res.workload->requests.size());
+    if (o.metrics.timeseries_interval_s > 0) {
+        res.timeseries = std::make_unique<metrics::TimeseriesSampler>(o.metrics.timeseries_interval_s);
+        add_standard_columns(*res.timeseries, {fleet.prefill_workers(), fleet.decode_workers()},
+                             [&fleet] { return fleet.arrivals_so_far(); });
+    }
+    run_until(sim, until, progress, fleet, res.workload->requests.size(), res.timeseries.get());
 
     for (const auto& w : fleet.prefill_workers()) res.recorder->counters().evictions += w->engine().evictions();
     for (const auto& w : fleet.decode_workers()) res.recorder->counters().evictions += w->engine().evictions();

@@ -11,6 +11,7 @@ void add_workload_bindings(std::vector<Binding<Opts>>& b);  // scenario_workload
 void add_plugin_bindings(std::vector<Binding<Opts>>& b);    // scenario_plugin_keys.cpp
 void add_kvbm_bindings(std::vector<Binding<Opts>>& b);      // scenario_kvbm_keys.cpp
 void add_planner_bindings(std::vector<Binding<Opts>>& b);   // scenario_planner_keys.cpp
+void add_metrics_bindings(std::vector<Binding<Opts>>& b);   // scenario_metrics_keys.cpp
 
 void add_scenario_bindings(std::vector<Binding<Opts>>& b) {
     // clang-format off
@@ -224,6 +225,7 @@ void add_scenario_bindings(std::vector<Binding<Opts>>& b) {
         "goodput bound on time per output token, ms (0 = no bound)"));
     b.push_back(bind_key<Opts, std::string>("metrics.itl_histogram", [](Opts& o) -> auto& { return o.metrics.itl_histogram; },
         "inter-token gaps: off = keep every gap (exact percentiles), on = streaming log histogram (percentiles within 0.5%, mean exact), auto = on above 100 M gaps"));
+    add_metrics_bindings(b);
     b.push_back(bind_key<Opts, std::int64_t>("sim.seed", [](Opts& o) -> auto& { return o.sim.seed; },
         "seed of every random choice; the same config and seed give byte-identical outputs"));
     b.push_back(bind_key<Opts, double>("sim.max_time_s", [](Opts& o) -> auto& { return o.sim.max_time_s; },
