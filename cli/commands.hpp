@@ -26,5 +26,7 @@ void add_compare_command(CLI::App& app);
 void add_plugin_command(CLI::App& app);
 // validate_command.cpp: `validate RUNS.csv` (fidelity against measured serving runs) and `validate --replay DIR`.
 void add_validate_command(CLI::App& app);
+// agent_command.cpp: `agent init|run|resume|log` (the autoresearch loop, docs/agent.md).
+void add_agent_command(CLI::App& app);
 
 }  // namespace dynosim::cli

@@ -30,6 +30,7 @@ int main(int argc, char** argv) {
     cli::add_compare_command(app);
     cli::add_plugin_command(app);
     cli::add_validate_command(app);
+    cli::add_agent_command(app);
     try {
         app.parse(argc, argv);
     } catch (const CLI::ParseError& e) {
