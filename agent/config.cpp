@@ -95,7 +95,10 @@ public:
             for (const char* kk : known) ok = ok || k.str() == kk;
             if (!ok) {
                 std::string list;
-                for (const char* kk : known) list += (list.empty() ? "" : ", ") + std::string(kk);
+                for (const char* kk : known) {
+                    if (!list.empty()) list += ", ";
+                    list += kk;
+                }
                 bad(&v, tname + "." + std::string(k.str()), "unknown key; known: " + list);
             }
         }

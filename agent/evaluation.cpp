@@ -17,7 +17,8 @@ std::string toml_list(const std::vector<std::string>& v) {
     for (const auto& e : v) {
         std::string q;
         for (char ch : e) q += (ch == '"' || ch == '\\') ? std::string("\\") + ch : std::string(1, ch);
-        s += (s.size() > 1 ? ", " : "") + fmt::format("\"{}\"", q);
+        if (s.size() > 1) s += ", ";
+        s += fmt::format("\"{}\"", q);
     }
     return s + "]";
 }

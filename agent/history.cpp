@@ -70,7 +70,10 @@ void append_history(const std::filesystem::path& tsv, const std::string& metric,
     if (!out) throw sim::core::InputError(fmt::format("{}: cannot write", tsv.string()));
     if (fresh) out << fmt::format("iteration\tcommit\t{}\t{}_per_run\tverdict\tbuild_s\teval_s\tdescription\n", metric, metric);
     std::string per;
-    for (double v : r.per_run) per += (per.empty() ? "" : ";") + fmt::format("{:.6g}", v);
+    for (double v : r.per_run) {
+        if (!per.empty()) per += ';';
+        per += fmt::format("{:.6g}", v);
+    }
     out << fmt::format("{}\t{}\t{}\t{}\t{}\t{:.2f}\t{:.2f}\t{}\n", r.iteration, r.commit,
                        r.objective ? fmt::format("{:.6g}", *r.objective) : "-", per.empty() ? "-" : per, r.verdict,
                        r.build_s, r.eval_s, clean(r.description));

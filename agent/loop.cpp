@@ -47,7 +47,10 @@ void make_clean(Workspace& ws, const LoopOptions& o) {
         const auto dirty = repo.dirty_paths();
         if (!dirty.empty()) {
             std::string list;
-            for (std::size_t i = 0; i < dirty.size() && i < 5; ++i) list += (i ? ", " : "") + dirty[i];
+            for (std::size_t i = 0; i < dirty.size() && i < 5; ++i) {
+                if (i) list += ", ";
+                list += dirty[i];
+            }
             throw GitError(fmt::format("{}: the working tree has uncommitted changes ({}{}); commit or discard them "
                                        "first (the agent would overwrite them)",
                                        ws.dir().string(), list, dirty.size() > 5 ? ", ..." : ""));

@@ -236,6 +236,8 @@ std::string init_workspace(const InitOptions& o) {
             o.from.string()));
     const fs::path root = find_headers(o);
     const std::string scenario = o.scenario.empty() ? std::string(kScenario) : read_text(o.scenario);
+    const std::string config = o.config.empty() ? agent_toml(kind) : read_text(o.config);
+    if (!o.config.empty()) parse_agent_config(config, o.config.string());  // bad input before anything is written
     fs::create_directories(o.dir);
     for (const auto& [f, t] : sources) write_text(o.dir / f, t);
     write_text(o.dir / "include" / "dynosim_plugin.h", read_text(root / "plugins" / "dynosim_plugin.h"));
@@ -246,7 +248,7 @@ std::string init_workspace(const InitOptions& o) {
                                  ? fs::absolute(o.from).lexically_normal().parent_path().filename().string()
                                  : fs::absolute(o.from).lexically_normal().filename().string();
     write_text(o.dir / "program.md", program_md(name, kind == "router" ? "router" : "KV cache"));
-    write_text(o.dir / "agent.toml", agent_toml(kind));
+    write_text(o.dir / "agent.toml", config);
     write_text(o.dir / ".gitignore", "# owned by the dynosim agent\n.agent/\nresults.tsv\nagent.sqlite\nagent.sqlite-*\n");
     GitRepo repo = GitRepo::init(o.dir, kBestBranch);
     const std::string commit = repo.commit_all(fmt::format("agent: start from {}", o.from.string()));

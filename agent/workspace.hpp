@@ -47,6 +47,7 @@ struct InitOptions {
     std::filesystem::path from;      // a policy folder (policies/<name>): its *.cpp/*.hpp/*.h are copied
     std::filesystem::path dir;       // the new workspace; must not exist or be empty
     std::filesystem::path scenario;  // copied as scenario.toml; empty: a small Mooncake scenario
+    std::filesystem::path config;    // copied as agent.toml (checked); empty: the default config
     // Where plugins/dynosim_plugin.h{,pp} are found: empty = searched upwards from `from`, then the
     // source tree dynosim was built from.
     std::filesystem::path source_root;

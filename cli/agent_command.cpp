@@ -13,7 +13,7 @@ namespace dynosim::cli {
 namespace {
 
 struct AgentArgs {
-    std::string from, dir, scenario;
+    std::string from, dir, scenario, config;
     std::size_t last = 0;
     bool no_heldout = false;
 };
@@ -39,12 +39,14 @@ void add_agent_command(CLI::App& app) {
     CLI::App* init = cmd->add_subcommand("init", "create a workspace (git repository) from a shipped policy");
     init->add_option("--from", args->from, "policy folder, e.g. policies/kv_router")->required();
     init->add_option("--scenario", args->scenario, "scenario copied as scenario.toml (default: a Mooncake slice)");
+    init->add_option("--config", args->config, "agent config copied as agent.toml (default: a commented template)");
     init->add_option("dir", args->dir, "new workspace folder")->required();
     init->callback([args] {
         agent::InitOptions o;
         o.from = args->from;
         o.dir = args->dir;
         o.scenario = args->scenario;
+        o.config = args->config;
         fmt::print("{}\n", agent::init_workspace(o));
     });
 
