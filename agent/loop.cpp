@@ -186,6 +186,8 @@ LoopReport run_loop(Workspace& ws, const LoopOptions& o) {
         ctx.history = history_tail_tsv(ws.results_tsv(), static_cast<std::size_t>(c.history_rows));
         ctx.incumbent = fmt::format("{} = {:.6g} ({}), commit {}", c.objective_metric, incumbent,
                                     c.maximize ? "maximize" : "minimize", best.substr(0, 10));
+        for (auto it = rows.rbegin(); it != rows.rend() && it->verdict != "keep" && it->verdict != "baseline"; ++it)
+            ctx.tried.push_back(it->description.substr(0, it->description.find(" [")));
         auto drop = [&] {
             repo.checkout_branch(kBestBranch);
             repo.delete_branch(branch);

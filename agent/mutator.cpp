@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <cctype>
 #include <cmath>
 #include <cstdlib>
@@ -245,6 +246,7 @@ Proposal Mutator::propose(const ProposalContext& c) {
                     text.replace(a.begin, a.end - a.begin, tb);
                     Proposal p;
                     p.description = fmt::format("swap {} ({}:{}) and {} ({}:{})", ta, site.file, a.line, tb, site.file, b.line);
+                    if (std::find(c.tried.begin(), c.tried.end(), p.description) != c.tried.end()) continue;
                     p.files[site.file] = text;
                     return p;
                 }
@@ -271,10 +273,12 @@ Proposal Mutator::propose(const ProposalContext& c) {
         text.replace(site.begin, site.end - site.begin, repl);
         Proposal p;
         p.description = fmt::format("{} {} -> {} ({}:{})", what, tok, repl, site.file, site.line);
+        if (std::find(c.tried.begin(), c.tried.end(), p.description) != c.tried.end()) continue;
         p.files[site.file] = text;
         return p;
     }
-    throw ProposerError("the built-in mutator drew 32 edits that change nothing; widen the marked regions");
+    throw ProposerError("the built-in mutator drew 32 edits that change nothing or were tried already on this "
+                        "incumbent; widen the marked regions");
 }
 
 }  // namespace dynosim::agent

@@ -8,7 +8,8 @@
 //   flip      a comparison written with spaces ( < > <= >= ) to its mirror, or min <-> max
 //   swap      the two operands of a binary - or / written with spaces, when both are simple terms, or two
 //             different numeric literals of one region (coefficients trade places)
-// Iteration i draws from Rng(hash_combine(seed, i)): the same seed gives the same sequence of edits.
+// Iteration i draws from Rng(hash_combine(seed, i)): the same seed gives the same sequence of edits. An
+// edit already tried on the incumbent (ProposalContext::tried) is drawn again.
 #pragma once
 #include <cstdint>
 #include <map>

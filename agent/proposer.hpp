@@ -8,6 +8,7 @@
 #include <memory>
 #include <stdexcept>
 #include <string>
+#include <vector>
 
 #include "agent/config.hpp"
 
@@ -26,6 +27,9 @@ struct ProposalContext {
     std::map<std::string, std::string> sources;  // path (relative) -> text, the best commit's sources
     std::string history;                         // results.tsv header + the last rows
     std::string incumbent;                       // "ttft.p90 = 812.4 (minimize)"
+    // Descriptions of the changes already tried on this incumbent (since the last keep), so a
+    // deterministic proposer does not draw the same edit twice.
+    std::vector<std::string> tried;
 };
 
 struct Proposal {

@@ -6,6 +6,7 @@ set -e
 BUILD=${1:-build}
 WS=${2:-out/agent-router}
 rm -rf "$WS"
-"$BUILD/cli/dynosim" agent init --from policies/weighted_cost --config examples/agent-router/agent.toml "$WS"
+"$BUILD/cli/dynosim" agent init --from policies/weighted_cost --config examples/agent-router/agent.toml \
+    --scenario examples/agent-router/scenario.toml "$WS"
 "$BUILD/cli/dynosim" agent run "$WS"
 "$BUILD/cli/dynosim" agent log "$WS"
