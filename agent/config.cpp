@@ -52,7 +52,7 @@ public:
             return;
         }
         if ((lo_open ? !(*v > lo) : !(*v >= lo)) || !(*v < hi)) {
-            bad(n, tname + "." + key, fmt::format("= {}: must be {}", *v, rule));
+            bad(n, fmt::format("{}.{} = {}", tname, key, *v), fmt::format("must be {}", rule));
             return;
         }
         out = *v;
@@ -68,7 +68,7 @@ public:
             return;
         }
         if (*v < lo) {
-            bad(n, tname + "." + key, fmt::format("= {}: must be >= {}", *v, lo));
+            bad(n, fmt::format("{}.{} = {}", tname, key, *v), fmt::format("must be >= {}", lo));
             return;
         }
         out = *v;
@@ -150,7 +150,7 @@ AgentConfig parse_agent_config(const std::string& text, const std::string& sourc
         r.unknown(t, "plugin", {"kind", "params", "kv_indexer"});
         r.str(t, "plugin", "kind", c.plugin_kind);
         if (c.plugin_kind != "router" && c.plugin_kind != "cache_policy")
-            r.bad(t->get("kind"), "plugin.kind", "= \"" + c.plugin_kind + "\": must be router or cache_policy");
+            r.bad(t->get("kind"), "plugin.kind = \"" + c.plugin_kind + "\"", "must be router or cache_policy");
         r.strings(t, "plugin", "params", c.plugin_params);
         if (const toml::node* n = t->get("kv_indexer")) {
             if (auto v = n->value<bool>(); v && n->is_boolean()) c.kv_indexer = *v;
@@ -161,12 +161,12 @@ AgentConfig parse_agent_config(const std::string& text, const std::string& sourc
         r.unknown(t, "objective", {"metric", "direction"});
         r.str(t, "objective", "metric", c.objective_metric);
         if (!framework::is_metric(c.objective_metric))
-            r.bad(t->get("metric"), "objective.metric",
-                  "= \"" + c.objective_metric + "\": not a metric (dynosim study metrics lists them)");
+            r.bad(t->get("metric"), "objective.metric = \"" + c.objective_metric + "\"",
+                  "not a metric (docs/studies.md lists them)");
         std::string dir = "minimize";
         r.str(t, "objective", "direction", dir);
         if (dir != "minimize" && dir != "maximize")
-            r.bad(t->get("direction"), "objective.direction", "= \"" + dir + "\": must be minimize or maximize");
+            r.bad(t->get("direction"), "objective.direction = \"" + dir + "\"", "must be minimize or maximize");
         c.maximize = dir == "maximize";
     } else {
         r.bad(nullptr, "objective", "the [objective] table is required (metric, direction)");
@@ -184,7 +184,7 @@ AgentConfig parse_agent_config(const std::string& text, const std::string& sourc
             r.unknown(t, tn, {"metric", "max", "min"});
             ConstraintSpec cs;
             r.str(t, tn, "metric", cs.metric);
-            if (!framework::is_metric(cs.metric)) r.bad(t, tn + ".metric", "= \"" + cs.metric + "\": not a metric");
+            if (!framework::is_metric(cs.metric)) r.bad(t, tn + ".metric = \"" + cs.metric + "\"", "not a metric");
             double v = 0;
             if (t->get("max")) {
                 r.num(t, tn, "max", v, -1e300, false, 1e300, "finite");
@@ -227,7 +227,7 @@ AgentConfig parse_agent_config(const std::string& text, const std::string& sourc
         r.integer(t, "proposer", "history", c.history_rows, 0);
         r.strings(t, "proposer", "files", c.mutate_files);
         if (c.proposer != "mutator" && c.proposer != "command")
-            r.bad(t->get("kind"), "proposer.kind", "= \"" + c.proposer + "\": must be mutator or command");
+            r.bad(t->get("kind"), "proposer.kind = \"" + c.proposer + "\"", "must be mutator or command");
         if (c.proposer == "command" && c.proposer_command.empty())
             r.bad(t, "proposer.command", "is required when proposer.kind = \"command\"");
     }

@@ -212,7 +212,45 @@ void GitRepo::export_tree(const std::string& commit, const std::filesystem::path
           "cannot export " + commit + " to " + target);
 }
 
-void GitRepo::apply_diff(const std::string& diff) {
+// libgit2 parses only git-style patches: give a plain unified diff ("--- a/x" / "+++ b/x" without a
+// "diff --git" line, as diff -u and most LLMs write it) the header git would have written.
+static std::string with_git_headers(const std::string& diff) {
+    std::string out;
+    std::size_t pos = 0;
+    bool prev_git = false;
+    while (pos < diff.size()) {
+        std::size_t e = diff.find('\n', pos);
+        e = e == std::string::npos ? diff.size() : e + 1;
+        const std::string line = diff.substr(pos, e - pos);
+        if (line.starts_with("--- ") && !prev_git && e < diff.size() && diff.compare(e, 4, "+++ ") == 0) {
+            auto name = [](std::string l) {
+                l = l.substr(4);
+                while (!l.empty() && (l.back() == '\n' || l.back() == '\r')) l.pop_back();
+                const std::size_t tab = l.find('\t');
+                if (tab != std::string::npos) l.resize(tab);
+                return l;
+            };
+            std::size_t e2 = diff.find('\n', e);
+            e2 = e2 == std::string::npos ? diff.size() : e2;
+            std::string a = name(line), b = name(diff.substr(e, e2 - e));
+            if (!a.starts_with("a/") && a != "/dev/null") a = "a/" + a;
+            if (!b.starts_with("b/") && b != "/dev/null") b = "b/" + b;
+            out += "diff --git " + (a == "/dev/null" ? "a/" + b.substr(2) : a) + " " +
+                   (b == "/dev/null" ? "b/" + a.substr(2) : b) + "\n";
+            out += "--- " + a + "\n+++ " + b + "\n";
+            pos = e2 < diff.size() ? e2 + 1 : diff.size();
+            prev_git = false;
+            continue;
+        }
+        prev_git = line.starts_with("diff --git") || (prev_git && !line.starts_with("@@"));
+        out += line;
+        pos = e;
+    }
+    return out;
+}
+
+void GitRepo::apply_diff(const std::string& raw) {
+    const std::string diff = with_git_headers(raw);
     git_diff* d = nullptr;
     check(git_diff_from_buffer(&d, diff.data(), diff.size()), "the proposer's diff does not parse");
     Diff owned(d);

@@ -86,9 +86,9 @@ set_target_properties(policy PROPERTIES PREFIX "" OUTPUT_NAME policy LIBRARY_OUT
 )";
 
 // Four single-GPU vLLM workers serving Llama-3.1-8B on H100s; Mooncake's conversation trace (Kimi
-// production traffic) at twice its rate. The runs in agent.toml pick windows of it.
+// production traffic) at its recorded rate. The runs in agent.toml pick windows of it.
 const char* kScenario = R"(# The agent's scenario: four Llama-3.1-8B vLLM workers on H100s behind the policy under test,
-# replaying Mooncake's conversation trace at twice its rate. agent.toml picks the windows (train / held-out).
+# replaying Mooncake's conversation trace at its recorded rate. agent.toml picks the windows (train / held-out).
 [model]
 name = "Llama-3.1-8B"
 
@@ -109,7 +109,7 @@ kind = "trace"
 path = "data:traces/mooncake/conversation_trace.jsonl"
 
 [workload.transform]
-rate_scale = 2.0
+rate_scale = 1.0
 )";
 
 std::string agent_toml(const std::string& kind) {
@@ -129,7 +129,7 @@ direction = "minimize"
 
 [[constraint]]
 metric = "itl.p90"            # SLA: a change that breaks it is never kept
-max = 60
+max = 40
 
 [[train]]
 scenario = "scenario.toml"

@@ -29,7 +29,7 @@ struct WeightedCost {
             const double active_blocks = static_cast<double>(w.active_blocks + w.new_active_blocks);
             const double requests = static_cast<double>(w.running + w.waiting);
             // agent:begin
-            const double cost = 0.05 * blocks_to_prefill + 0.05 * queued_prefill_blocks + 0.01 * active_blocks +
+            const double cost = 0.002 * blocks_to_prefill + 0.002 * queued_prefill_blocks + 0.01 * active_blocks +
                                 4.0 * requests;
             // agent:end
             if (cost < best_cost) {
