@@ -145,7 +145,9 @@ std::string perturb_number(const std::string& tok, sim::core::Rng& rng) {
     if (is_float_literal(num)) {
         double v = std::strtod(num.c_str(), nullptr);
         if (v == 0) v = 0.1;
-        const double nv = v * std::exp(0.5 * rng.normal());
+        // log-step of at least 0.1 (a 10% move) so no iteration is spent on a change below the noise
+        const double step = 0.1 + 0.4 * std::abs(rng.normal());
+        const double nv = v * std::exp(rng.below(2) == 0 ? step : -step);
         std::string out = fmt::format("{:.4g}", nv);
         if (out.find_first_of(".e") == std::string::npos) out += ".0";
         return out + suffix;

@@ -3,8 +3,9 @@
 // between a line containing "agent:begin" and one containing "agent:end" (when no file has markers, every
 // line outside preprocessor directives). Comments, string and character literals are never touched.
 // The edit is one of:
-//   perturb   a numeric literal: a float is multiplied by exp(0.5 N(0,1)) (4 significant digits, still a
-//             float literal); an integer moves by +-max(1, 10..50% of it), never below 0
+//   perturb   a numeric literal: a float is multiplied or divided by exp(0.1 + 0.4 |N(0,1)|) (at least
+//             10%, 4 significant digits, still a float literal); an integer moves by +-max(1, 10..50% of
+//             it), never below 0
 //   flip      a comparison written with spaces ( < > <= >= ) to its mirror, or min <-> max
 //   swap      the two operands of a binary - or / written with spaces, when both are simple terms, or two
 //             different numeric literals of one region (coefficients trade places)

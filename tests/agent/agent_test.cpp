@@ -10,6 +10,7 @@
 #include <set>
 #include <thread>
 
+#include "agent/builder.hpp"
 #include "agent/config.hpp"
 #include "agent/history.hpp"
 #include "agent/loop.hpp"
@@ -237,6 +238,10 @@ TEST_CASE("a kill in the middle of an iteration resumes to a clean repository on
     CHECK(repo.branches("agent/try-").empty());
     CHECK(*repo.resolve("refs/heads/agent/best") == rows[1].commit);
     CHECK(read_file(f.ws / "policy.cpp") == policy(kBetter));
+    const auto log = dynosim::test::run_cli("agent log " + f.ws.string());
+    CHECK(log.exit_code == 0);
+    CHECK(log.output.find("3 iteration(s) after the baseline, 1 kept") != std::string::npos);
+    CHECK(log.output.find("variant 2") != std::string::npos);
 }
 
 TEST_CASE("the built-in mutator runs the loop to its iteration budget and resume then has nothing left", "[agent]") {
@@ -374,4 +379,32 @@ TEST_CASE("a command that runs past its timeout is killed with its whole process
     const ag::ProcessResult e = ag::run_process(o);
     CHECK(e.output == "hello");
     CHECK(e.exit_code == 4);
+}
+
+TEST_CASE("agent init makes a self-contained workspace from a shipped cache policy", "[agent]") {
+    const fs::path root = dynosim::test::temp_dir("agent-init");
+    const auto r = dynosim::test::run_cli("agent init --from " + (dynosim::test::source_dir() / "policies" / "lru").string() +
+                                          " " + (root / "ws").string());
+    REQUIRE(r.exit_code == 0);
+    CHECK(r.output.find("cache_policy policy") != std::string::npos);
+    for (const char* f : {"lru.cpp", "include/dynosim_plugin.h", "include/dynosim_plugin.hpp", "CMakeLists.txt",
+                          "program.md", "agent.toml", "scenario.toml", ".gitignore"})
+        CHECK(fs::exists(root / "ws" / f));
+    const ag::Workspace ws = ag::Workspace::open(root / "ws");
+    CHECK(ws.config().plugin_kind == "cache_policy");
+    CHECK(ws.config().objective_metric == "ttft.p90");
+    auto repo = ag::GitRepo::open(root / "ws");
+    CHECK(repo.head_branch() == "agent/best");
+    CHECK(repo.resolve("refs/tags/agent/start") == repo.head_commit());
+    CHECK(repo.dirty_paths().empty());
+    // The copy builds on its own.
+    const ag::BuildResult b = ag::build_plugin({root / "ws", root / "build", 240});
+    CHECK(b.ok);
+    CHECK(fs::exists(b.library));
+    // A second init into a non-empty folder and a folder that is not a policy are refused.
+    CHECK(dynosim::test::run_cli("agent init --from policies/lru " + (root / "ws").string()).output.find(
+              "not an empty folder") != std::string::npos);
+    const auto bad = dynosim::test::run_cli("agent init --from " + root.string() + " " + (root / "ws2").string());
+    CHECK(bad.exit_code != 0);
+    CHECK(bad.output.find("no .cpp/.hpp/.h policy sources") != std::string::npos);
 }
