@@ -249,12 +249,18 @@ static std::string with_git_headers(const std::string& diff) {
     return out;
 }
 
-void GitRepo::apply_diff(const std::string& raw) {
+void GitRepo::apply_diff(const std::string& raw, const std::function<bool(const std::string&)>& allowed) {
     const std::string diff = with_git_headers(raw);
     git_diff* d = nullptr;
     check(git_diff_from_buffer(&d, diff.data(), diff.size()), "the proposer's diff does not parse");
     Diff owned(d);
     if (git_diff_num_deltas(d) == 0) throw GitError("the proposer's diff changes no file");
+    for (std::size_t i = 0; allowed && i < git_diff_num_deltas(d); ++i) {
+        const git_diff_delta* delta = git_diff_get_delta(d, i);
+        for (const char* path : {delta->old_file.path, delta->new_file.path})
+            if (path && !allowed(path))
+                throw GitError(fmt::format("the proposer's diff changes '{}', outside the policy sources", path));
+    }
     git_apply_options o = GIT_APPLY_OPTIONS_INIT;
     check(git_apply(repo_, d, GIT_APPLY_LOCATION_WORKDIR, &o), "the proposer's diff does not apply");
 }

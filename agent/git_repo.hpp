@@ -3,6 +3,7 @@
 // into a scratch folder. Every failure throws GitError with libgit2's message and what was attempted.
 #pragma once
 #include <filesystem>
+#include <functional>
 #include <optional>
 #include <string>
 #include <vector>
@@ -51,9 +52,10 @@ public:
     void checkout_branch(const std::string& name);
     // Writes the tree of `commit` into `dir` (created), leaving the repository untouched.
     void export_tree(const std::string& commit, const std::filesystem::path& dir) const;
-    // Applies a unified diff (git diff format, a/ b/ prefixes) to the working tree. GitError when it does
-    // not parse or does not apply (nothing is changed then).
-    void apply_diff(const std::string& diff);
+    // Applies a unified diff (git diff format, a/ b/ prefixes; a plain `diff -u` is given git headers) to
+    // the working tree. GitError when it does not parse, touches a path `allowed` refuses, or does not
+    // apply (nothing is changed then).
+    void apply_diff(const std::string& diff, const std::function<bool(const std::string&)>& allowed = {});
     // True when `ancestor` is `commit` or one of its ancestors.
     bool is_ancestor(const std::string& ancestor, const std::string& commit) const;
     std::string short_id(const std::string& commit) const { return commit.substr(0, 10); }

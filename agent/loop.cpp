@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cmath>
 
@@ -80,16 +81,13 @@ void record(Workspace& ws, framework::StudyStorage& db, const HistoryRow& row, c
     db.put_trial(t);
 }
 
-bool safe_relative(const std::string& p) {
+// A proposal may change only policy sources: the files proposer.files lists, or (when it lists none)
+// top-level .cpp/.hpp/.h/.c files. Never the config, the scenarios, the program, the build or the headers.
+bool policy_source(const AgentConfig& c, const std::string& p) {
+    if (!c.mutate_files.empty()) return std::find(c.mutate_files.begin(), c.mutate_files.end(), p) != c.mutate_files.end();
     const fs::path path(p);
-    if (p.empty() || path.is_absolute()) return false;
-    const std::string first = path.begin()->string();
-    if (first == ".git" || first == ".agent" || first == "include" || p == "agent.toml" || p == "CMakeLists.txt" ||
-        p == "results.tsv" || p.starts_with("agent.sqlite"))
-        return false;
-    for (const auto& part : path)
-        if (part == "..") return false;
-    return true;
+    const std::string ext = path.extension().string();
+    return !p.empty() && path.filename().string() == p && (ext == ".cpp" || ext == ".hpp" || ext == ".h" || ext == ".c");
 }
 
 }  // namespace
@@ -207,9 +205,10 @@ LoopReport run_loop(Workspace& ws, const LoopOptions& o) {
         const Score* scored = nullptr;
         std::string apply_error;
         try {
-            if (!p.diff.empty()) repo.apply_diff(p.diff);
+            auto allowed = [&](const std::string& path) { return policy_source(c, path); };
+            if (!p.diff.empty()) repo.apply_diff(p.diff, allowed);
             for (const auto& [path, text] : p.files) {
-                if (!safe_relative(path))
+                if (!allowed(path))
                     throw sim::core::InputError(fmt::format("the proposal writes '{}', outside the policy sources", path));
                 write_text(ws.dir() / path, text);
             }

@@ -136,14 +136,21 @@ std::vector<std::string> verdicts(const std::vector<ag::HistoryRow>& rows) {
 
 TEST_CASE("an improving change is committed and becomes best while worse, broken and crashing ones leave no trace",
           "[agent]") {
-    Fixture f("verdicts", 4);
+    Fixture f("verdicts", 5);
     f.variant(1, policy(kBetter));
     f.variant(2, policy(kStart));  // worse than the new best
     f.variant(3, policy("undefined_name * 2.0"));
     f.variant(4, policy(kBetter, "            if (v.request().id == 5) { int* volatile p = nullptr; *p = 1; }\n"));
+    // Iteration 5 tries to make the scenario easier instead of the policy better.
+    write_file(f.variants / "5.sh", "echo 'more workers'; echo '=== FILE: scenario.toml ==='; echo 'fleet.workers = 64'; "
+                                    "echo '=== END ==='; exit 0\n");
+    const std::string scenario = read_file(f.ws / "scenario.toml");
     const ag::LoopReport rep = f.run(false, true);
     const auto rows = f.history();
-    CHECK(verdicts(rows) == std::vector<std::string>{"baseline", "keep", "discard", "build_failed", "crashed"});
+    CHECK(verdicts(rows) ==
+          std::vector<std::string>{"baseline", "keep", "discard", "build_failed", "crashed", "invalid"});
+    CHECK(rows[5].description.find("'scenario.toml', outside the policy sources") != std::string::npos);
+    CHECK(read_file(f.ws / "scenario.toml") == scenario);
     REQUIRE(rows[1].objective);
     CHECK(*rows[1].objective < *rows[0].objective * 0.9);
     CHECK(rows[3].description.find("build failed") != std::string::npos);
@@ -362,6 +369,12 @@ TEST_CASE("a unified diff from the proposer is applied through libgit2", "[agent
     CHECK_THROWS_WITH(repo.apply_diff("--- a/p.cpp\n+++ b/p.cpp\n@@ -1,1 +1,1 @@\n-int zzz;\n+int y;\n"),
                       Catch::Contains("does not apply"));
     CHECK(read_file(dir / "p.cpp") == "int a = 1;\nint b = 20;\nint c = 3;\n");
+    write_file(dir / "agent.toml", "x = 1\n");
+    repo.commit_all("config");
+    CHECK_THROWS_WITH(repo.apply_diff("--- a/agent.toml\n+++ b/agent.toml\n@@ -1 +1 @@\n-x = 1\n+x = 2\n",
+                                      [](const std::string& p) { return p != "agent.toml"; }),
+                      Catch::Contains("'agent.toml', outside the policy sources"));
+    CHECK(read_file(dir / "agent.toml") == "x = 1\n");
 }
 
 TEST_CASE("a command that runs past its timeout is killed with its whole process group", "[agent]") {
