@@ -32,5 +32,7 @@ void add_profile_command(CLI::App& app);
 void add_report_command(CLI::App& app);
 // watch_command.cpp: `watch --traces DIR --study STUDY.toml` (continuous sweep, deployment recommendations).
 void add_watch_command(CLI::App& app);
+// agent_command.cpp: `agent init|run|resume|log` (the autoresearch loop, docs/agent.md).
+void add_agent_command(CLI::App& app);
 
 }  // namespace dynosim::cli

@@ -33,6 +33,7 @@ int main(int argc, char** argv) {
     cli::add_profile_command(app);
     cli::add_report_command(app);
     cli::add_watch_command(app);
+    cli::add_agent_command(app);
     try {
         app.parse(argc, argv);
     } catch (const CLI::ParseError& e) {
