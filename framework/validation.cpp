@@ -695,24 +695,31 @@ std::vector<ReplayResult> replay_dir(const std::filesystem::path& dir, const Val
             r.arrival_ns = static_cast<wl::TimeNs>(q.at("arrival_time_us").get<double>() * 1e3);
             r.input_tokens = std::max(1, q.at("input_tokens").get<std::int32_t>());
             r.output_tokens = out_len > 0 ? out_len : std::max(1, q.at("output_tokens").get<std::int32_t>());
-            const auto user = static_cast<std::int32_t>(rng.below(static_cast<std::uint64_t>(users)));
+            recorded.emplace_back(q.at("index").get<std::uint64_t>(), std::move(r));
+        }
+        // In arrival order already, so finalize keeps this order and request i is recorded[i].
+        std::stable_sort(recorded.begin(), recorded.end(),
+                         [](const auto& a, const auto& b) { return a.second.arrival_ns < b.second.arrival_ns; });
+        // Prompts: the file does not say which of the load generator's fixed prompts a request carried; as in
+        // make_run_workload, the `users` prompts are shuffled once and cycled in arrival order (each prompt
+        // recurs every `users` requests, so its whole prefix is cached), the system prompt shared per group.
+        std::vector<std::int32_t> order(static_cast<std::size_t>(users));
+        for (std::int32_t i = 0; i < users; ++i) order[static_cast<std::size_t>(i)] = i;
+        for (std::size_t i = order.size(); i > 1; --i)
+            std::swap(order[i - 1], order[static_cast<std::size_t>(rng.below(static_cast<std::uint64_t>(i)))]);
+        std::vector<std::uint64_t> index;
+        for (auto& [i, r] : recorded) {
+            const std::int32_t user = order[w.requests.size() % order.size()];
             const std::uint64_t group = static_cast<std::uint64_t>(user / std::max(1, run.users_per_prompt));
             r.hash_block_tokens = bs;
             std::uint64_t h = sim::core::hash_combine(0x7379737072ULL, group);
             for (std::int32_t b = 0; b < (r.input_tokens + bs - 1) / bs; ++b) {
                 h = b < run.sys_prompt_len / bs
                         ? sim::core::hash_combine(h, static_cast<std::uint64_t>(b))
-                        : sim::core::hash_combine(h, 0x717565ULL + (q.at("index").get<std::uint64_t>() << 20) +
+                        : sim::core::hash_combine(h, 0x717565ULL + (static_cast<std::uint64_t>(user) << 20) +
                                                          static_cast<std::uint64_t>(b));
                 r.block_hashes.push_back(h);
             }
-            recorded.emplace_back(q.at("index").get<std::uint64_t>(), std::move(r));
-        }
-        // In arrival order already, so finalize keeps this order and request i is recorded[i].
-        std::stable_sort(recorded.begin(), recorded.end(),
-                         [](const auto& a, const auto& b) { return a.second.arrival_ns < b.second.arrival_ns; });
-        std::vector<std::uint64_t> index;
-        for (auto& [i, r] : recorded) {
             index.push_back(i);
             w.requests.push_back(std::move(r));
         }
