@@ -38,6 +38,8 @@ std::vector<std::string> EngineOptions::validate() const {
             "set engine.cache_policy_plugin to the policy's shared library (.so)");
     require(cache_policy != "plugin" || backend != "sglang", "cache_policy", cache_policy,
             "the sglang backend evicts radix-tree nodes and takes no block cache policy plugin");
+    require(!async_scheduling || backend == "vllm", "async_scheduling", async_scheduling,
+            "only the vllm backend models async scheduling");
     require(cache_policy == "plugin" || cache_policy_plugin.empty(), "cache_policy_plugin", cache_policy_plugin,
             "only read when engine.cache_policy = \"plugin\"");
     for (const auto& kv : cache_policy_plugin_params)
