@@ -29,7 +29,7 @@ struct CalibArgs {
     // fit
     std::string hardware = "sim2real";
     std::string out;
-    std::string method = "simulate";  // sim2real: simulate (fixed point through the simulator) or littles-law
+    std::string method = "auto";  // sim2real: simulate (fixed point through the simulator) or littles-law
     std::string runs;                 // runs table for --method simulate; default the sim2real-trainval runs
     int jobs = 1;
 };
@@ -128,9 +128,15 @@ int run_fit_simulate(const CalibArgs& a, const std::filesystem::path& data) {
 
 int run_fit(const CalibArgs& a) {
     const std::filesystem::path data = data_dir_of(a);
-    if (a.method != "simulate" && a.method != "littles-law")
-        throw std::runtime_error("calib fit --method " + a.method + ": simulate or littles-law");
-    if (a.hardware == "sim2real" && a.method == "simulate") return run_fit_simulate(a, data);
+    if (a.method != "auto" && a.method != "simulate" && a.method != "littles-law")
+        throw std::runtime_error("calib fit --method " + a.method + ": auto, simulate or littles-law");
+    if (a.hardware != "sim2real" && a.method != "auto")
+        throw std::runtime_error("calib fit --method " + a.method + ": only for --data sim2real (SplitwiseSim rows are "
+                                 "measured step times, fitted directly)");
+    const bool simulate = a.hardware == "sim2real" && a.method != "littles-law";
+    if (!simulate && (!a.runs.empty() || a.jobs != 1))
+        throw std::runtime_error("calib fit --runs / --jobs: only read by --method simulate");
+    if (simulate) return run_fit_simulate(a, data);
     tm::TableTimingOptions base;
     base.data_dir = data.string();
     const auto fit = a.hardware == "sim2real" ? tm::fit_overhead_sim2real(data, base)
@@ -168,8 +174,8 @@ void add_calib_command(CLI::App& app) {
     fit->add_option("--data", args->hardware, "sim2real (vLLM 0.15.1 serving runs on H100), or SplitwiseSim's h100-80gb / a100-80gb")->capture_default_str();
     fit->add_option("--out", args->out, "write the calibration file here (timing.calibration_file)");
     fit->add_option("--method", args->method,
-                    "sim2real: simulate (simulate every run stage, fit to the measured time per output token) or "
-                    "littles-law (one decode-only batch per stage)")
+                    "sim2real: simulate (simulate every run stage, fit to the measured time per output token; what "
+                    "auto picks) or littles-law (one decode-only batch per stage)")
         ->capture_default_str();
     fit->add_option("--runs", args->runs, "runs table for --method simulate (default: sim2real-trainval/experiments.csv)");
     fit->add_option("--jobs", args->jobs, "rows simulated at once (--method simulate)")->capture_default_str();

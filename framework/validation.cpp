@@ -265,6 +265,13 @@ wl::Workload make_run_workload(const RunSpec& run, const ValidateOptions& o) {
     const std::int32_t bs = std::max(1, run.block_size);
     const std::int32_t shared_blocks = run.sys_prompt_len / bs;
     const std::int32_t total_blocks = (input + bs - 1) / bs;
+    // inference-perf's shared_prefix generator builds `users` fixed prompts (group system prompt + one
+    // question each), shuffles them once and sends them in that order, cycling (request k gets prompt
+    // order[k % users]): a prompt seen before is a full prefix-cache hit but for its last block.
+    std::vector<std::int32_t> order(static_cast<std::size_t>(users));
+    for (std::int32_t i = 0; i < users; ++i) order[static_cast<std::size_t>(i)] = i;
+    for (std::size_t i = order.size(); i > 1; --i)
+        std::swap(order[i - 1], order[static_cast<std::size_t>(rng.below(static_cast<std::uint64_t>(i)))]);
     double t0 = 0;
     std::uint64_t serial = 0;
     for (const auto& st : run.stages) {
@@ -277,7 +284,7 @@ wl::Workload make_run_workload(const RunSpec& run, const ValidateOptions& o) {
             r.arrival_ns = static_cast<wl::TimeNs>(std::llround(t * 1e9));
             r.input_tokens = input;
             r.output_tokens = run.output_len;
-            const auto user = static_cast<std::int32_t>(rng.below(static_cast<std::uint64_t>(users)));
+            const std::int32_t user = order[static_cast<std::size_t>(serial % static_cast<std::uint64_t>(users))];
             const std::uint64_t group = static_cast<std::uint64_t>(user / run.users_per_prompt);
             r.client_id = user;
             r.hash_block_tokens = bs;
@@ -285,7 +292,8 @@ wl::Workload make_run_workload(const RunSpec& run, const ValidateOptions& o) {
             std::uint64_t h = sim::core::hash_combine(0x7379737072ULL, group);
             for (std::int32_t b = 0; b < total_blocks; ++b) {
                 h = b < shared_blocks ? sim::core::hash_combine(h, static_cast<std::uint64_t>(b))
-                                      : sim::core::hash_combine(h, 0x717565ULL + (serial << 20) + static_cast<std::uint64_t>(b));
+                                      : sim::core::hash_combine(h, 0x717565ULL + (static_cast<std::uint64_t>(user) << 20) +
+                                                                       static_cast<std::uint64_t>(b));
                 r.block_hashes.push_back(h);
             }
             ++serial;
@@ -370,6 +378,8 @@ sc::ScenarioOptions make_run_scenario(const RunSpec& run, const ValidateOptions&
     s.engine.block_size = run.block_size;
     s.engine.enable_prefix_caching = run.prefix_caching;
     s.engine.enable_chunked_prefill = run.chunked_prefill;
+    // vLLM V1 plans one step ahead by default since 0.13 (async scheduling; the runs are vLLM 0.15.1).
+    s.engine.async_scheduling = run.engine == "vllm";
     s.engine.gpu_memory_utilization = run.gpu_mem_util;
     s.engine.num_gpu_blocks_override = run.total_kv_blocks;
     s.sim.seed = static_cast<std::int64_t>(o.seed);
@@ -685,24 +695,31 @@ std::vector<ReplayResult> replay_dir(const std::filesystem::path& dir, const Val
             r.arrival_ns = static_cast<wl::TimeNs>(q.at("arrival_time_us").get<double>() * 1e3);
             r.input_tokens = std::max(1, q.at("input_tokens").get<std::int32_t>());
             r.output_tokens = out_len > 0 ? out_len : std::max(1, q.at("output_tokens").get<std::int32_t>());
-            const auto user = static_cast<std::int32_t>(rng.below(static_cast<std::uint64_t>(users)));
+            recorded.emplace_back(q.at("index").get<std::uint64_t>(), std::move(r));
+        }
+        // In arrival order already, so finalize keeps this order and request i is recorded[i].
+        std::stable_sort(recorded.begin(), recorded.end(),
+                         [](const auto& a, const auto& b) { return a.second.arrival_ns < b.second.arrival_ns; });
+        // Prompts: the file does not say which of the load generator's fixed prompts a request carried; as in
+        // make_run_workload, the `users` prompts are shuffled once and cycled in arrival order (each prompt
+        // recurs every `users` requests, so its whole prefix is cached), the system prompt shared per group.
+        std::vector<std::int32_t> order(static_cast<std::size_t>(users));
+        for (std::int32_t i = 0; i < users; ++i) order[static_cast<std::size_t>(i)] = i;
+        for (std::size_t i = order.size(); i > 1; --i)
+            std::swap(order[i - 1], order[static_cast<std::size_t>(rng.below(static_cast<std::uint64_t>(i)))]);
+        std::vector<std::uint64_t> index;
+        for (auto& [i, r] : recorded) {
+            const std::int32_t user = order[w.requests.size() % order.size()];
             const std::uint64_t group = static_cast<std::uint64_t>(user / std::max(1, run.users_per_prompt));
             r.hash_block_tokens = bs;
             std::uint64_t h = sim::core::hash_combine(0x7379737072ULL, group);
             for (std::int32_t b = 0; b < (r.input_tokens + bs - 1) / bs; ++b) {
                 h = b < run.sys_prompt_len / bs
                         ? sim::core::hash_combine(h, static_cast<std::uint64_t>(b))
-                        : sim::core::hash_combine(h, 0x717565ULL + (q.at("index").get<std::uint64_t>() << 20) +
+                        : sim::core::hash_combine(h, 0x717565ULL + (static_cast<std::uint64_t>(user) << 20) +
                                                          static_cast<std::uint64_t>(b));
                 r.block_hashes.push_back(h);
             }
-            recorded.emplace_back(q.at("index").get<std::uint64_t>(), std::move(r));
-        }
-        // In arrival order already, so finalize keeps this order and request i is recorded[i].
-        std::stable_sort(recorded.begin(), recorded.end(),
-                         [](const auto& a, const auto& b) { return a.second.arrival_ns < b.second.arrival_ns; });
-        std::vector<std::uint64_t> index;
-        for (auto& [i, r] : recorded) {
             index.push_back(i);
             w.requests.push_back(std::move(r));
         }

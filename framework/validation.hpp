@@ -57,9 +57,10 @@ struct ValidateOptions {
     std::int32_t framing_tokens = 26;
     // Latency of the serving front end outside the engine (vLLM's OpenAI server: HTTP, chat template,
     // tokenization, IPC to the engine core, detokenization and streaming of the first token), ms, added
-    // to every request's TTFT and E2E. Default 5: the median over the 13 sim2real-trainval runs of measured
-    // minus simulated stage-0 mean TTFT (vLLM 0.15.1, H100), one value for (H100, vLLM).
-    double frontend_ms = 5.0;
+    // to every request's TTFT and E2E. Default 9.6: the median over the 13 sim2real-trainval runs of measured
+    // minus simulated stage-0 mean TTFT (vLLM 0.15.1, H100), one value for (H100, vLLM); printed by
+    // `dynosim calib fit --method simulate` with the overheads it fits (result 9.60 ms).
+    double frontend_ms = 9.6;
     // Seed of the generated workloads (arrival times, user picks) and of the simulation.
     std::uint64_t seed = 1;
     // Data folder (models/ under it). Empty = scenario::find_data_dir(".").

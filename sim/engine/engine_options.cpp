@@ -45,6 +45,8 @@ std::vector<std::string> EngineOptions::validate() const {
     if (cache_policy != "plugin" && !cache_policy_plugin.empty())
         errors.push_back(fmt::format("kv.cache_policy.plugin = {}: only read when engine.cache_policy = \"plugin\" "
                                      "(policy is {})", cache_policy_plugin, cache_policy));
+    require(!async_scheduling || backend == "vllm", "async_scheduling", async_scheduling,
+            "only the vllm backend models async scheduling");
     for (const auto& kv : cache_policy_plugin_params)
         if (kv.find('=') == std::string::npos || kv.front() == '=')
             errors.push_back(fmt::format("kv.cache_policy.plugin_params = {}: each entry must be \"key=value\"", kv));

@@ -77,6 +77,11 @@ struct EngineOptions {
     bool enable_chunked_prefill = true;
     // Cap on new tokens per request per step (long_prefill_token_threshold); 0 = no cap (V1 default). vLLM only.
     std::int32_t long_prefill_token_threshold = 0;
+    // vLLM async scheduling (--async-scheduling; on by default in recent V1 releases such as 0.15): the
+    // scheduler plans step N+1 when step N is launched, so a request arriving while a step runs joins the
+    // step after next (unless nothing else can run), and the scheduler's CPU time hides behind the GPU.
+    // Default false (scheduling between steps, as before). vLLM only.
+    bool async_scheduling = false;
     // Longest prompt + output a request may have (max_model_len / context_length / max_seq_len);
     // 0 = the model's max_position_embeddings.
     std::int32_t max_model_len = 0;

@@ -55,7 +55,7 @@ VllmEngine::Slot VllmEngine::new_slot(std::uint64_t request) {
 
 void VllmEngine::release_slot(Slot s) { free_slots_.push_back(s); }
 
-bool VllmEngine::enqueue(std::uint64_t request, TimeNs /*now*/) {
+bool VllmEngine::enqueue(std::uint64_t request, TimeNs now) {
     const workload::Request& r = wl_.requests[request];
     metrics::RequestRecord& rec = rec_.at(request);
     if (role_ == EngineRole::Prefill) rec.prefill_worker = worker_index_;
@@ -69,6 +69,7 @@ bool VllmEngine::enqueue(std::uint64_t request, TimeNs /*now*/) {
         return false;
     }
     const Slot s = new_slot(request);
+    slots_[static_cast<std::size_t>(s)].enqueued_ns = now;
     if (role_ == EngineRole::Prefill) slots_[static_cast<std::size_t>(s)].target_output = 1;  // max_tokens = 1
     waiting_.push_back(s);
     queued_prefill_tokens_ += slots_[static_cast<std::size_t>(s)].num_tokens();
@@ -170,11 +171,12 @@ bool VllmEngine::schedule_running(std::int32_t& budget) {
     return preempted;
 }
 
-void VllmEngine::schedule_waiting(std::int32_t& budget, TimeNs now) {
+void VllmEngine::schedule_waiting(std::int32_t& budget, TimeNs now, TimeNs visible_until) {
     const std::int32_t bs = opts_.block_size;
     while (!waiting_.empty() && budget > 0 && static_cast<std::int32_t>(running_.size()) < opts_.max_num_seqs) {
         const Slot slot = waiting_.front();
         Seq& s = slots_[static_cast<std::size_t>(slot)];
+        if (s.enqueued_ns > visible_until) break;  // arrived after this step was planned (async scheduling)
         const workload::Request& r = wl_.requests[s.request];
         if (opts_.enable_prefix_caching && s.hashes.empty())
             workload::engine_block_hashes(r, bs, r.input_tokens + r.output_tokens, 0, s.hashes, group_blocks_);
@@ -255,9 +257,15 @@ bool VllmEngine::schedule(timing::BatchShape& shape, TimeNs now) {
         if (!onboarding_.empty()) finish_onboards(now);
     }
     std::int32_t budget = opts_.max_num_batched_tokens;
+    // Async scheduling: a step that follows another back to back was planned when that one was launched,
+    // and sees only the requests that had arrived by then. With nothing else to run the engine was idle
+    // (or only finishing) and plans now.
+    const TimeNs visible_until = opts_.async_scheduling && last_end_ns_ == now && last_start_ns_ >= 0 ? last_start_ns_ : now;
     const bool preempted = schedule_running(budget);
-    if (!preempted) schedule_waiting(budget, now);
+    if (!preempted) schedule_waiting(budget, now, visible_until);
+    if (scheduled_.empty() && !preempted && visible_until < now) schedule_waiting(budget, now, now);
     if (scheduled_.empty()) return false;
+    last_start_ns_ = now;
 
     for (const Scheduled& sc : scheduled_) {
         const Seq& s = slots_[static_cast<std::size_t>(sc.slot)];
@@ -278,6 +286,7 @@ void VllmEngine::complete_step(TimeNs now) {
         for (std::uint64_t key : offload_keys_) kvbm_->offload(key, now);
         offload_keys_.clear();
     }
+    last_end_ns_ = now;
     pub_.flush(now);  // the KV events of the step's allocations, published with its outputs
     EngineEventSink* sink = pub_.sink();
     bool any_finished = false;
@@ -351,7 +360,7 @@ std::int32_t VllmEngine::reserve_transfer(std::uint64_t request, TimeNs now) {
     return hits;
 }
 
-void VllmEngine::transfer_done(std::uint64_t request, TimeNs /*now*/) {
+void VllmEngine::transfer_done(std::uint64_t request, TimeNs now) {
     auto it = std::find_if(in_transfer_.begin(), in_transfer_.end(),
                            [&](const InTransfer& t) { return t.request == request; });
     DYNOSIM_ASSERT(it != in_transfer_.end());
@@ -359,6 +368,7 @@ void VllmEngine::transfer_done(std::uint64_t request, TimeNs /*now*/) {
     in_transfer_.erase(it);
     Seq& s = slots_[static_cast<std::size_t>(slot)];
     s.num_computed = s.prompt - 1;  // the last prompt token is recomputed to sample the first output token
+    s.enqueued_ns = now;
     waiting_.push_back(slot);
     queued_prefill_tokens_ += 1;
 }

@@ -57,6 +57,7 @@ private:
         bool transferred = false;  // decode role: prompt KV arrived from a prefill worker, not yet admitted
         bool onboarded = false;    // KVBM: its prefix was onboarded, its admission already counted
         TimeNs last_token_ns = 0;
+        TimeNs enqueued_ns = 0;  // when it entered the waiting queue (async scheduling's cut-off)
         kv::SeqKv kv;
         std::vector<std::uint64_t> hashes;  // engine-block hashes of prompt + output
         std::int32_t num_tokens() const { return prompt + num_output; }
@@ -71,7 +72,7 @@ private:
     bool try_allocate(Seq& s, std::int32_t hit_blocks, std::int32_t num_new);
     void preempt(Slot victim, std::int32_t& budget);
     bool schedule_running(std::int32_t& budget);
-    void schedule_waiting(std::int32_t& budget, TimeNs now);
+    void schedule_waiting(std::int32_t& budget, TimeNs now, TimeNs visible_until);
     // KVBM: blocks of `s` registered in G1 since `before` are noted (and queued for offload).
     void note_registered(const Seq& s, std::int32_t before);
     void finish_onboards(TimeNs now);
@@ -106,6 +107,8 @@ private:
     core::RingDeque<Slot> waiting_;      // FCFS; preempted requests return to the front
     std::vector<Scheduled> scheduled_;   // the batch of the step in flight
     std::int64_t queued_prefill_tokens_ = 0;
+    // Async scheduling: start of the step in flight and end of the last completed one (-1 = none yet).
+    TimeNs last_start_ns_ = -1, last_end_ns_ = -1;
 };
 
 }  // namespace dynosim::sim::engine

@@ -12,6 +12,7 @@ void add_plugin_bindings(std::vector<Binding<Opts>>& b);    // scenario_plugin_k
 void add_kvbm_bindings(std::vector<Binding<Opts>>& b);      // scenario_kvbm_keys.cpp
 void add_planner_bindings(std::vector<Binding<Opts>>& b);   // scenario_planner_keys.cpp
 void add_metrics_bindings(std::vector<Binding<Opts>>& b);   // scenario_metrics_keys.cpp
+void add_async_scheduling_bindings(std::vector<Binding<Opts>>& b);  // scenario_engine_async_keys.cpp
 
 void add_scenario_bindings(std::vector<Binding<Opts>>& b) {
     // clang-format off
@@ -122,6 +123,7 @@ void add_scenario_bindings(std::vector<Binding<Opts>>& b) {
         "split prompts longer than the remaining token budget across steps"));
     b.push_back(bind_key<Opts, std::int32_t>("engine.long_prefill_token_threshold", [](Opts& o) -> auto& { return o.engine.long_prefill_token_threshold; },
         "cap on tokens one request computes per step (0 = none)"));
+    add_async_scheduling_bindings(b);
     b.push_back(bind_key<Opts, std::int32_t>("engine.max_model_len", [](Opts& o) -> auto& { return o.engine.max_model_len; },
         "longest prompt + output accepted; longer requests are rejected (0 = model's max_position_embeddings)"));
     b.push_back(bind_key<Opts, double>("engine.gpu_memory_utilization", [](Opts& o) -> auto& { return o.engine.gpu_memory_utilization; },

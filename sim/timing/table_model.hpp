@@ -55,14 +55,15 @@ struct TableTimingOptions {
     // All-reduces up to this many bytes use the framework's custom all-reduce, larger ones NCCL.
     // MiB > 0. Default 8: vLLM CustomAllreduce max_size (8 MiB).
     double custom_allreduce_max_mib = 8;
-    // Fixed cost of one engine step, microseconds (scheduling, input preparation, sampling, launch).
-    // >= 0. Default 1060: fitted by `dynosim calib fit` (data sim2real) on the 21 run stages of measured
-    // vLLM 0.15.1 serving on H100 (shared/data/serving/sim2real-trainval/experiments.csv): the intercept of
-    // measured mean ITL - modelled decode forward pass (result 1058.5 us; fit error median 6.2%).
-    double step_overhead_us = 1060;
-    // Cost per sequence in the batch, microseconds. >= 0. Default 23.5: fitted with step_overhead_us (the
-    // slope of the same residual over the decode batch size; result 23.52 us).
-    double per_seq_overhead_us = 23.5;
+    // Fixed cost of one engine step, microseconds (what the GPU waits for between forward passes: input
+    // preparation, sampling, launch gaps not hidden by async scheduling). >= 0. Default 628: fitted by
+    // `dynosim calib fit --method simulate` on the 21 run stages of measured vLLM 0.15.1 serving on H100
+    // (shared/data/serving/sim2real-trainval/experiments.csv): every stage simulated, overheads moved until
+    // the simulated time per output token matches the measured one (result 627.8 us; median error 5.8%).
+    double step_overhead_us = 628;
+    // Cost per sequence in the batch, microseconds. >= 0. Default 0.7: fitted with step_overhead_us
+    // (result 0.68 us).
+    double per_seq_overhead_us = 0.7;
     // Cost per prefill token, nanoseconds (input preparation, hashing). >= 0. Default 50: assumption, as
     // the roofline (no prefill-only step-time measurements to fit it on).
     double per_prefill_token_overhead_ns = 50;

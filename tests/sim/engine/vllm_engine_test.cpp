@@ -140,3 +140,26 @@ TEST_CASE("max_num_seqs caps the batch: more sequences wait", "[engine][vllm]") 
     CHECK(capped.summary.ttft.max > free.summary.ttft.max);
     CHECK(capped.summary.steps > free.summary.steps);
 }
+
+TEST_CASE("with async scheduling a request arriving during a step joins the step after next", "[engine][vllm]") {
+    // As the first case (1 ms + 0.01 ms per token), but the scheduler plans each step when the previous one
+    // launches. B arrives at 2 ms, during step 2 [1.32, 2.33]; step 3 was planned at 1.32, before B:
+    //   step 3 [2.33, 3.34]   A decode                -> A done (E2E 3.34)
+    //   step 4 [3.34, 4.50]   B prefill 16            -> B token 1 (TTFT 2.50)
+    //   step 5 [4.50, 5.51]   B decode                -> B done
+    // C arrives at 10 ms to an idle engine and is planned at once (TTFT 1.16).
+    workload::Workload wl;
+    wl.requests = {req(0, 32, 3), req(2'000'000, 16, 2), req(10'000'000, 16, 1)};
+    engine::EngineOptions e = small_engine();
+    e.async_scheduling = true;
+    const Run r = simulate(wl, e, 100);
+    const auto& a = r.rec->records()[0];
+    const auto& b = r.rec->records()[1];
+    const auto& c = r.rec->records()[2];
+    CHECK(a.first_token_ns == 1'320'000);
+    CHECK(a.finish_ns == 3'340'000);
+    CHECK(b.first_scheduled_ns == 3'340'000);
+    CHECK(b.first_token_ns == 4'500'000);
+    CHECK(b.finish_ns == 5'510'000);
+    CHECK(c.first_token_ns - c.arrival_ns == 1'160'000);
+}

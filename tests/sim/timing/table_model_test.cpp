@@ -262,3 +262,26 @@ TEST_CASE("leave one out error of the H100 all reduce table is small", "[timing]
     CHECK(stats[0].median_pct < 5);
     CHECK(stats[0].p90_pct < stats[0].max_pct + 1e-9);
 }
+
+TEST_CASE("a multi head layout without its own rows is priced as fewer KV heads at a larger batch", "[timing][table]") {
+    // Llama-2-7B's layout: 32 query and 32 KV heads of 128. The tables have no 32/32 rows; the same work is
+    // 8/8 heads at 4x the batch (each KV head with its query head is an independent unit of the kernel),
+    // not the 32/8 kernel scaled x4 (which would also multiply its fixed latency).
+    auto model = resolve_model("Llama-3.1-8B");
+    model.num_kv_heads = model.num_heads;
+    TableTimingModel m(model, find_gpu("H100-SXM"), opts());
+    const auto gen = TableStore::attention(h100("attention/vllm/0.24.0/generation_attention_perf.csv.gz"), true);
+    const AttentionSlice* s88 = gen->find(8, 8, 128, "bfloat16");
+    const AttentionSlice* s328 = gen->find(32, 8, 128, "bfloat16");
+    REQUIRE(s88 != nullptr);
+    REQUIRE(s328 != nullptr);
+    bool outside = false;
+    for (const int batch : {2, 8, 16}) {
+        const double ms = op_ms(m.breakdown(decodes(batch, 1024)), "attention_generation");
+        CHECK(ms == Approx(model.num_layers * s88->grid.eval(4.0 * batch, 1024, &outside)).epsilon(0.01));
+        CHECK(ms < 4 * model.num_layers * s328->grid.eval(batch, 1024, &outside));
+    }
+    bool folded = false;
+    for (const auto& n : m.notes()) folded = folded || n.find("at 4x the batch") != std::string::npos;
+    CHECK(folded);
+}
