@@ -262,6 +262,7 @@ void PlannedFleet::start_worker(std::int32_t slot, core::Simulation& sim, bool c
     Instance in;
     in.slot = slot;
     in.requested = sim.now();
+    in.initial = !cold;
     sl.instance = static_cast<std::int32_t>(instances_.size());
     instances_.push_back(in);
     ++report_.workers_requested;
@@ -343,6 +344,7 @@ metrics::PlannerReport PlannedFleet::finish(core::TimeNs end) {
     };
     std::vector<Step> steps;
     double cold_sum = 0;
+    std::int64_t cold_n = 0;
     for (const Instance& in : instances_) {
         const core::TimeNs stop = in.end >= 0 ? in.end : std::max(end, in.requested);
         const bool ready = in.ready >= 0 && in.ready <= stop;
@@ -351,13 +353,16 @@ metrics::PlannerReport PlannedFleet::finish(core::TimeNs end) {
         r.workers.push_back({in.slot, core::ns_to_seconds(in.requested), in.ready >= 0 ? core::ns_to_seconds(in.ready) : -1.0,
                              in.drain >= 0 ? core::ns_to_seconds(in.drain) : -1.0, core::ns_to_seconds(stop),
                              in.cancelled});
-        if (in.ready >= 0) cold_sum += core::ns_to_seconds(in.ready - in.requested);
+        if (in.ready >= 0 && !in.initial) {
+            cold_sum += core::ns_to_seconds(in.ready - in.requested);
+            ++cold_n;
+        }
         steps.push_back({in.requested, +1, 0, 0});
         if (ready) steps.push_back({in.ready, -1, +1, 0});
         if (drained) steps.push_back({in.drain, 0, -1, +1});
         steps.push_back({stop, (ready ? 0 : -1), (ready && !drained ? -1 : 0), (drained ? -1 : 0)});
     }
-    r.mean_cold_start_s = r.workers_ready ? cold_sum / static_cast<double>(r.workers_ready) : 0.0;
+    r.mean_cold_start_s = cold_n ? cold_sum / static_cast<double>(cold_n) : 0.0;
     std::stable_sort(steps.begin(), steps.end(), [](const Step& a, const Step& b) { return a.t < b.t; });
     std::int32_t starting = 0, ready = 0, draining = 0;
     r.min_ready = 1 << 30;

@@ -39,6 +39,7 @@ public:
         std::int32_t slot = 0;
         core::TimeNs requested = 0, ready = -1, drain = -1, end = -1;
         bool cancelled = false;
+        bool initial = false;  // ready at t = 0, no cold start
     };
 
     // `initial` workers are ready at t = 0. `coalesce`: workers coalesce steps up to this fleet's next

@@ -42,7 +42,7 @@ struct PlannerReport {
     std::int64_t decisions = 0, scale_up_events = 0, scale_down_events = 0;
     std::int64_t workers_requested = 0, workers_ready = 0, starts_cancelled = 0, workers_drained = 0;
     std::int64_t scale_ups_blocked = 0;  // workers wanted but every slot was busy (draining)
-    double mean_cold_start_s = 0;        // of the workers that became ready
+    double mean_cold_start_s = 0;        // of the started workers that became ready (not the initial ones)
     std::int32_t min_ready = 0, max_ready = 0, max_provisioned = 0;
     double mean_provisioned = 0;         // time-average of provisioned workers
     double sla_attainment_mean = 0;      // mean over intervals with finished requests (NaN if none)

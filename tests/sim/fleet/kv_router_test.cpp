@@ -256,3 +256,32 @@ TEST_CASE("bad kv router values fail naming the key", "[fleet][kv]") {
     CHECK_THROWS_WITH(scenario::load_scenario_text("", "<test>", {"router.policy=kv", "engine.backend=sglang"}),
                       Catch::Contains("router.use_kv_events"));
 }
+
+TEST_CASE("kv router chooses only the eligible workers of a planned fleet", "[fleet][kv][planner]") {
+    // Worker 1 caches the prefix, but only workers 0 and 2 are ready: the prefix cannot pull the request
+    // to worker 1.
+    const auto w = make_workload({{8, 1}, {8, 1}});
+    for (std::uint64_t seed = 1; seed <= 20; ++seed) {
+        auto r = make(w, 3, {}, seed);
+        store_all(r, 1, keys_of(w, 0), 0);
+        const std::vector<std::uint8_t> mask{1, 0, 1};
+        r.set_eligible(mask);
+        CHECK(r.choose_at(w.requests[1], 10, 3) != 1);
+    }
+}
+
+TEST_CASE("kv router forgets a worker that left the fleet", "[fleet][kv][planner]") {
+    const auto w = make_workload({{8, 1}, {8, 1}});
+    auto r = make(w, 2);
+    store_all(r, 1, keys_of(w, 0), 0);
+    std::vector<std::int32_t> ov(2);
+    r.reset_worker(0);  // another worker: nothing of worker 1 is lost
+    CHECK(r.choose_at(w.requests[1], 10, 2) == 1);
+    r.on_rejected(1);
+    r.reset_worker(1);  // worker 1 left; a fresh engine in its slot holds nothing
+    const auto keys = keys_of(w, 1);
+    r.indexer().overlaps(keys, ov);
+    CHECK(ov[0] == 0);
+    CHECK(ov[1] == 0);
+    CHECK(r.indexer().entries() == 0);
+}

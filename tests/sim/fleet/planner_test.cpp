@@ -355,3 +355,23 @@ TEST_CASE("dynosim profile writes a profile the planner reads", "[planner]") {
     CHECK(bad.exit_code == 2);
     CHECK_THAT(bad.output, Contains("--rates 0"));
 }
+
+TEST_CASE("Cold starts are drawn from the configured distribution", "[planner]") {
+    // Uniform x [0.5, 1.5] around 30 s: every start between 15 and 45 s, not all equal.
+    const auto res = run_text(planned("[{ duration_s = 20, rate_start = 1 }, { duration_s = 120, rate_start = 40 }]",
+                                      "kind = \"sla\"\ninterval_s = 5\ncold_start_s = 30\ncold_start_dist = \"uniform\"\n"
+                                      "cold_start_spread = 0.5\nmax_replicas = 8\ncorrection = false\n"));
+    const auto& r = *res.summary.planner;
+    double lo = 1e9, hi = 0;
+    for (const auto& w : r.workers)
+        if (w.requested_s > 0 && w.ready_s >= 0) {
+            lo = std::min(lo, w.ready_s - w.requested_s);
+            hi = std::max(hi, w.ready_s - w.requested_s);
+        }
+    REQUIRE(r.workers_ready > 3);
+    CHECK(lo >= 15);
+    CHECK(hi <= 45);
+    CHECK(hi - lo > 5);
+    CHECK(r.mean_cold_start_s >= lo);
+    CHECK(r.mean_cold_start_s <= hi);
+}
