@@ -446,6 +446,7 @@ ReportSection compare_section(const fs::path& dir, const std::string& id) {
         o.id = id + (panel == 0 ? "-hypervolume" : "-best");
         o.title = panel == 0 ? "hypervolume of the feasible front vs evaluations" : "best feasible first objective vs evaluations";
         o.x_label = "evaluations";
+        o.x_integer = true;
         o.y_label = panel == 0 ? "hypervolume" : "first objective";
         SvgPlot plot(o);
         for (std::size_t c = 0; c < names.size(); ++c) {
