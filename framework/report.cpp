@@ -32,6 +32,7 @@ namespace {
 struct Csv {
     std::vector<std::string> header;
     std::vector<std::vector<std::string>> rows;
+    std::vector<std::size_t> lines;  // file line of each row
     std::size_t col(const std::string& name) const {
         auto it = std::find(header.begin(), header.end(), name);
         return it == header.end() ? header.size() : static_cast<std::size_t>(it - header.begin());
@@ -71,6 +72,7 @@ Csv read_csv(const fs::path& p) {
             throw InputError(fmt::format("{}:{}: {} fields, the header has {}", p.string(), lineno, cells.size(),
                                          csv.header.size()));
         csv.rows.push_back(std::move(cells));
+        csv.lines.push_back(lineno);
     }
     if (csv.header.empty()) throw InputError(fmt::format("{}: empty file (no header line)", p.string()));
     return csv;
@@ -430,9 +432,14 @@ ReportSection compare_section(const fs::path& dir, const std::string& id) {
     // optimizer -> evaluations -> values over repeats
     std::vector<std::string> names;
     std::map<std::string, std::map<long, std::vector<double>>> hv, best;
-    for (const auto& row : csv.rows) {
+    for (std::size_t r = 0; r < csv.rows.size(); ++r) {
+        const auto& row = csv.rows[r];
         if (std::find(names.begin(), names.end(), row[co]) == names.end()) names.push_back(row[co]);
-        const long k = static_cast<long>(to_num(row[ce]));
+        const double ev = to_num(row[ce]);
+        if (!std::isfinite(ev) || ev < 1 || ev != std::floor(ev))
+            throw InputError(fmt::format("{}:{}: evaluations = '{}': must be a whole number >= 1", p.string(), csv.lines[r],
+                                         row[ce]));
+        const long k = static_cast<long>(ev);
         hv[row[co]][k].push_back(to_num(row[ch]));
         best[row[co]][k].push_back(to_num(row[cb]));
     }
@@ -446,6 +453,7 @@ ReportSection compare_section(const fs::path& dir, const std::string& id) {
         o.id = id + (panel == 0 ? "-hypervolume" : "-best");
         o.title = panel == 0 ? "hypervolume of the feasible front vs evaluations" : "best feasible first objective vs evaluations";
         o.x_label = "evaluations";
+        o.x_integer = true;
         o.y_label = panel == 0 ? "hypervolume" : "first objective";
         SvgPlot plot(o);
         for (std::size_t c = 0; c < names.size(); ++c) {

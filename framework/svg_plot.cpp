@@ -97,7 +97,7 @@ std::string axes(const PlotOptions& o, const Frame& f, bool x_ticks) {
     }
     if (x_ticks)
         for (double t : nice_ticks(f.x0, f.x1, 6)) {
-            if (t < f.x0 || t > f.x1) continue;
+            if (t < f.x0 || t > f.x1 || (o.x_integer && t != std::floor(t))) continue;
             const double x = f.X(t);
             s += fmt::format("<line x1=\"{}\" y1=\"{}\" x2=\"{}\" y2=\"{}\" stroke=\"#e4e4e4\"/>"
                              "<text x=\"{}\" y=\"{}\" text-anchor=\"middle\">{}</text>\n",

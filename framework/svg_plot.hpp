@@ -39,6 +39,7 @@ struct PlotOptions {
     std::string title, x_label, y_label;
     double width = 640, height = 360;  // pixels
     bool y_from_zero = false;          // include 0 in the y range
+    bool x_integer = false;            // x is a count (evaluations): only whole-number ticks
 };
 
 // Escapes &, <, >, " and ' for XML text and attributes.

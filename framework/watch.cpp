@@ -228,6 +228,8 @@ std::vector<TickResult> run_watch(const WatchOptions& o, const std::function<voi
             for (const char* sfx : {"", "-wal", "-shm"}) fs::remove(dbp.string() + sfx);
             StudyStorage db(dbp);
             RunOptions ro;
+            TrialCache cache;  // a point proposed twice (a seed the optimizer proposes again) simulates once
+            ro.cache = &cache;
             ro.warm_start.push_back(current);
             ro.warm_start.insert(ro.warm_start.end(), prev_front.begin(), prev_front.end());
             (void)run_study(study, db, ro);

@@ -226,4 +226,8 @@ TEST_CASE("a report of a run two studies and a comparison holds every plot as we
     r = run_cli(fmt::format("report {0}/run -o {0}/x.html", d));
     CHECK(r.exit_code == 2);
     CHECK(r.output.find("timeseries.csv:3: 1 fields, the header has 2") != std::string::npos);
+    write_file(dir / "cmp" / "compare.csv", "optimizer,seed,evaluations,hypervolume,best_first_objective\n\nrandom,0,x,1,2\n");
+    r = run_cli(fmt::format("report {0}/cmp -o {0}/x.html", d));
+    CHECK(r.exit_code == 2);
+    CHECK(r.output.find("compare.csv:3: evaluations = 'x': must be a whole number >= 1") != std::string::npos);
 }
