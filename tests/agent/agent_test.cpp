@@ -249,6 +249,14 @@ TEST_CASE("a kill in the middle of an iteration resumes to a clean repository on
     CHECK(log.exit_code == 0);
     CHECK(log.output.find("3 iteration(s) after the baseline, 1 kept") != std::string::npos);
     CHECK(log.output.find("variant 2") != std::string::npos);
+
+    // Killed after a keep was recorded but before agent/best moved: resume finishes the move.
+    repo.set_branch("agent/best", rows[0].commit);
+    repo.checkout_branch("agent/best");
+    f.run(true);
+    CHECK(*repo.resolve("refs/heads/agent/best") == rows[1].commit);
+    CHECK(read_file(f.ws / "policy.cpp") == policy(kBetter));
+    CHECK(f.history().size() == rows.size());
 }
 
 TEST_CASE("the built-in mutator runs the loop to its iteration budget and resume then has nothing left", "[agent]") {
