@@ -134,10 +134,13 @@ std::vector<std::string> verdicts(const std::vector<ag::HistoryRow>& rows) {
 
 }  // namespace
 
-TEST_CASE("an improving change is committed and becomes best while worse, broken and crashing ones leave no trace",
+TEST_CASE("an improving change is committed and becomes best while worse and broken and crashing ones leave no trace",
           "[agent]") {
     Fixture f("verdicts", 5);
-    f.variant(1, policy(kBetter));
+    // Iteration 1 answers with a plain unified diff (as `diff -u` or an LLM writes it).
+    write_file(f.variants / "1.diff", "--- a/policy.cpp\n+++ b/policy.cpp\n@@ -11 +11 @@\n-            const double cost = " +
+                                          kStart + ";\n+            const double cost = " + kBetter + ";\n");
+    write_file(f.variants / "1.sh", "echo 'balance the load'; cat " + (f.variants / "1.diff").string() + "; exit 0\n");
     f.variant(2, policy(kStart));  // worse than the new best
     f.variant(3, policy("undefined_name * 2.0"));
     f.variant(4, policy(kBetter, "            if (v.request().id == 5) { int* volatile p = nullptr; *p = 1; }\n"));
@@ -151,6 +154,7 @@ TEST_CASE("an improving change is committed and becomes best while worse, broken
           std::vector<std::string>{"baseline", "keep", "discard", "build_failed", "crashed", "invalid"});
     CHECK(rows[5].description.find("'scenario.toml', outside the policy sources") != std::string::npos);
     CHECK(read_file(f.ws / "scenario.toml") == scenario);
+    CHECK(rows[1].description == "balance the load");
     REQUIRE(rows[1].objective);
     CHECK(*rows[1].objective < *rows[0].objective * 0.9);
     CHECK(rows[3].description.find("build failed") != std::string::npos);
@@ -284,7 +288,7 @@ TEST_CASE("the wall-time budget stops the loop between iterations", "[agent]") {
     CHECK(f.history().size() == 1);
 }
 
-TEST_CASE("a workspace that is not a repository, is dirty or lacks its program file is refused", "[agent]") {
+TEST_CASE("a workspace that is not a repository or is dirty or lacks its program file is refused", "[agent]") {
     const fs::path plain = dynosim::test::temp_dir("agent-plain");
     write_file(plain / "agent.toml", agent_toml(1, ""));
     REQUIRE_THROWS_WITH(ag::Workspace::open(plain), Catch::Contains("not a git repository"));
@@ -301,7 +305,7 @@ TEST_CASE("a workspace that is not a repository, is dirty or lacks its program f
     REQUIRE_THROWS_WITH(ag::Workspace::open(f.ws), Catch::Contains("program.md") && Catch::Contains("does not exist"));
 }
 
-TEST_CASE("agent.toml errors name the file, line and key", "[agent]") {
+TEST_CASE("agent.toml errors name the file and line and key", "[agent]") {
     const std::string text = "[objective]\nmetric = \"ttft.p90\"\n[budget]\niterations = 0\n[noise]\nmargin = 2\n"
                              "[[train]]\nscenario = \"s.toml\"\n[heldout]\nscenario = \"s.toml\"\nbogus = 1\n";
     try {
@@ -316,7 +320,7 @@ TEST_CASE("agent.toml errors name the file, line and key", "[agent]") {
     }
 }
 
-TEST_CASE("the mutator edits only marked code, deterministically per seed and iteration", "[agent]") {
+TEST_CASE("the mutator edits only marked code and deterministically per seed and iteration", "[agent]") {
     const std::string src = "int f(int a, int b) {\n"
                             "    const char* s = \"3 < 4\";  // 5 > 6\n"
                             "    int x = 7;\n"
