@@ -434,3 +434,23 @@ TEST_CASE("agent init makes a self-contained workspace from a shipped cache poli
     CHECK(bad.exit_code != 0);
     CHECK(bad.output.find("no .cpp/.hpp/.h policy sources") != std::string::npos);
 }
+
+TEST_CASE("the example agent config parses and the example LLM wrapper hands a client answer back", "[agent]") {
+    const ag::AgentConfig c =
+        ag::load_agent_config(dynosim::test::source_dir() / "examples" / "agent-router" / "agent.toml");
+    CHECK(c.train.size() == 2);
+    CHECK(c.constraints.size() == 1);
+    // A stand-in for an LLM client: reads the prompt, answers in a code fence (as chat models do).
+    const fs::path root = dynosim::test::temp_dir("agent-llm");
+    write_file(root / "client.sh", "grep -q '=== FILE: p.cpp ===' || exit 9\n"
+                                   "printf '```\\nuse fewer blocks\\n=== FILE: p.cpp ===\\nint x = 2;\\n=== END ===\\n```\\n'\n");
+    ag::CommandProposer p("LLM_CMD='sh " + (root / "client.sh").string() + "' sh " +
+                              (dynosim::test::source_dir() / "examples" / "agent-router" / "llm_proposer.sh").string(),
+                          root.string(), 30);
+    ag::ProposalContext ctx;
+    ctx.iteration = 1;
+    ctx.sources = {{"p.cpp", "int x = 1;\n"}};
+    const ag::Proposal got = p.propose(ctx);
+    CHECK(got.description == "use fewer blocks");
+    CHECK(got.files.at("p.cpp") == "int x = 2;\n");
+}
