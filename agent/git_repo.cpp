@@ -3,15 +3,20 @@
 #include <fmt/format.h>
 #include <git2.h>
 
+#include <cstdlib>
 #include <memory>
 
 namespace dynosim::agent {
 
 namespace {
 
-// libgit2 is initialised once per process and never shut down (its state is process-wide).
+// libgit2 is initialised once per process and shut down at exit (its state is process-wide).
 void ensure_init() {
-    static const int once = git_libgit2_init();
+    static const int once = [] {
+        const int rc = git_libgit2_init();
+        std::atexit([] { git_libgit2_shutdown(); });
+        return rc;
+    }();
     (void)once;
 }
 

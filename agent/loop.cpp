@@ -111,6 +111,7 @@ LoopReport run_loop(Workspace& ws, const LoopOptions& o) {
     auto say = [&](const std::string& s) {
         if (o.log) o.log(s);
     };
+    const auto t0 = std::chrono::steady_clock::now();  // the wall-time budget counts from here
     std::vector<HistoryRow> rows = read_history(ws.results_tsv());
     if (!o.resume && !rows.empty())
         throw sim::core::InputError(fmt::format("{}: has {} iteration(s) of history; continue with `dynosim agent resume`",
@@ -147,8 +148,11 @@ LoopReport run_loop(Workspace& ws, const LoopOptions& o) {
 
     const fs::path build_dir = ws.scratch() / "build";
     if (rows.empty()) {
-        say(fmt::format("iteration 0: building and scoring the starting policy {}", rep.start_commit.substr(0, 10)));
+        // The loop starts where agent/best is now (a config committed after init included).
         const std::string best = best_commit(repo);
+        say(fmt::format("iteration 0: building and scoring the starting policy {}", best.substr(0, 10)));
+        repo.set_tag(kStartTag, best);
+        rep.start_commit = best;
         const BuildResult b = build_plugin({ws.dir(), build_dir, c.build_timeout_s});
         if (!b.ok) throw sim::core::InputError(fmt::format("{}: the starting policy does not build: {}", ws.dir().string(), b.error));
         const Score s = evaluate_policy(c, ws.dir(), b.library, c.train);
@@ -164,7 +168,6 @@ LoopReport run_loop(Workspace& ws, const LoopOptions& o) {
         if ((r.verdict == "baseline" || r.verdict == "keep") && r.objective) incumbent = *r.objective;
     rep.start_objective = rows.front().objective.value_or(0);
     std::int64_t next = rows.back().iteration + 1;
-    const auto t0 = std::chrono::steady_clock::now();
     auto elapsed = [&] { return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count(); };
     std::unique_ptr<Proposer> proposer = make_proposer(c, ws.dir().string());
     rep.stop_reason = fmt::format("iteration budget ({}) reached", c.iterations);

@@ -33,6 +33,7 @@ struct ProcessResult {
 };
 
 // Never throws for a failing child; throws std::runtime_error only when no pipe or fork is possible.
+// Sets SIGPIPE to ignored in this process (a child that exits without reading its stdin must not kill us).
 ProcessResult run_process(const ProcessOptions& o);
 
 }  // namespace dynosim::agent

@@ -134,10 +134,13 @@ std::vector<std::string> verdicts(const std::vector<ag::HistoryRow>& rows) {
 
 }  // namespace
 
-TEST_CASE("an improving change is committed and becomes best while worse, broken and crashing ones leave no trace",
+TEST_CASE("an improving change is committed and becomes best while worse and broken and crashing ones leave no trace",
           "[agent]") {
     Fixture f("verdicts", 5);
-    f.variant(1, policy(kBetter));
+    // Iteration 1 answers with a plain unified diff (as `diff -u` or an LLM writes it).
+    write_file(f.variants / "1.diff", "--- a/policy.cpp\n+++ b/policy.cpp\n@@ -11 +11 @@\n-            const double cost = " +
+                                          kStart + ";\n+            const double cost = " + kBetter + ";\n");
+    write_file(f.variants / "1.sh", "echo 'balance the load'; cat " + (f.variants / "1.diff").string() + "; exit 0\n");
     f.variant(2, policy(kStart));  // worse than the new best
     f.variant(3, policy("undefined_name * 2.0"));
     f.variant(4, policy(kBetter, "            if (v.request().id == 5) { int* volatile p = nullptr; *p = 1; }\n"));
@@ -151,6 +154,7 @@ TEST_CASE("an improving change is committed and becomes best while worse, broken
           std::vector<std::string>{"baseline", "keep", "discard", "build_failed", "crashed", "invalid"});
     CHECK(rows[5].description.find("'scenario.toml', outside the policy sources") != std::string::npos);
     CHECK(read_file(f.ws / "scenario.toml") == scenario);
+    CHECK(rows[1].description == "balance the load");
     REQUIRE(rows[1].objective);
     CHECK(*rows[1].objective < *rows[0].objective * 0.9);
     CHECK(rows[3].description.find("build failed") != std::string::npos);
@@ -249,33 +253,40 @@ TEST_CASE("a kill in the middle of an iteration resumes to a clean repository on
     CHECK(log.exit_code == 0);
     CHECK(log.output.find("3 iteration(s) after the baseline, 1 kept") != std::string::npos);
     CHECK(log.output.find("variant 2") != std::string::npos);
+
+    // Killed after a keep was recorded but before agent/best moved: resume finishes the move.
+    repo.set_branch("agent/best", rows[0].commit);
+    repo.checkout_branch("agent/best");
+    f.run(true);
+    CHECK(*repo.resolve("refs/heads/agent/best") == rows[1].commit);
+    CHECK(read_file(f.ws / "policy.cpp") == policy(kBetter));
+    CHECK(f.history().size() == rows.size());
 }
 
 TEST_CASE("the built-in mutator runs the loop to its iteration budget and resume then has nothing left", "[agent]") {
-    Fixture f("budget", 3, "[proposer]\nkind = \"mutator\"\n");
+    Fixture f("budget", 2, "[proposer]\nkind = \"mutator\"\n");
     const ag::LoopReport rep = f.run();
-    CHECK(rep.iterations_run == 3);
+    CHECK(rep.iterations_run == 2);
     CHECK(rep.stop_reason.find("iteration budget") != std::string::npos);
     const auto rows = f.history();
-    REQUIRE(rows.size() == 4);
+    REQUIRE(rows.size() == 3);
     for (std::size_t i = 1; i < rows.size(); ++i) CHECK(rows[i].description.find("policy.cpp:") != std::string::npos);
     const ag::LoopReport again = f.run(true);
     CHECK(again.iterations_run == 0);
-    CHECK(f.history().size() == 4);
-}
+    CHECK(f.history().size() == 3);
 
-TEST_CASE("the wall-time budget stops the loop between iterations", "[agent]") {
-    Fixture f("wall", 50, "[proposer]\nkind = \"mutator\"\n");
+    // A larger iteration budget with a wall-time budget already spent: resume stops before iterating.
     std::string cfg = read_file(f.ws / "agent.toml");
-    cfg.replace(cfg.find("iterations = 50"), 15, "iterations = 50\nwall_s = 0.001");
+    cfg.replace(cfg.find("iterations = 2"), 14, "iterations = 50\nwall_s = 0.001");
     write_file(f.ws / "agent.toml", cfg);
-    ag::GitRepo::open(f.ws).commit_all("tiny wall budget");
-    const ag::LoopReport rep = f.run();
-    CHECK(rep.stop_reason.find("wall-time budget") != std::string::npos);
-    CHECK(rep.iterations_run <= 1);
+    ag::GitRepo::open(f.ws).commit_all("more iterations, tiny wall budget");
+    const ag::LoopReport wall = f.run(true);
+    CHECK(wall.stop_reason.find("wall-time budget") != std::string::npos);
+    CHECK(wall.iterations_run == 0);
+    CHECK(f.history().size() == 3);
 }
 
-TEST_CASE("a workspace that is not a repository, is dirty or lacks its program file is refused", "[agent]") {
+TEST_CASE("a workspace that is not a repository or is dirty or lacks its program file is refused", "[agent]") {
     const fs::path plain = dynosim::test::temp_dir("agent-plain");
     write_file(plain / "agent.toml", agent_toml(1, ""));
     REQUIRE_THROWS_WITH(ag::Workspace::open(plain), Catch::Contains("not a git repository"));
@@ -292,7 +303,7 @@ TEST_CASE("a workspace that is not a repository, is dirty or lacks its program f
     REQUIRE_THROWS_WITH(ag::Workspace::open(f.ws), Catch::Contains("program.md") && Catch::Contains("does not exist"));
 }
 
-TEST_CASE("agent.toml errors name the file, line and key", "[agent]") {
+TEST_CASE("agent.toml errors name the file and line and key", "[agent]") {
     const std::string text = "[objective]\nmetric = \"ttft.p90\"\n[budget]\niterations = 0\n[noise]\nmargin = 2\n"
                              "[[train]]\nscenario = \"s.toml\"\n[heldout]\nscenario = \"s.toml\"\nbogus = 1\n";
     try {
@@ -307,7 +318,7 @@ TEST_CASE("agent.toml errors name the file, line and key", "[agent]") {
     }
 }
 
-TEST_CASE("the mutator edits only marked code, deterministically per seed and iteration", "[agent]") {
+TEST_CASE("the mutator edits only marked code and deterministically per seed and iteration", "[agent]") {
     const std::string src = "int f(int a, int b) {\n"
                             "    const char* s = \"3 < 4\";  // 5 > 6\n"
                             "    int x = 7;\n"
@@ -420,4 +431,24 @@ TEST_CASE("agent init makes a self-contained workspace from a shipped cache poli
     const auto bad = dynosim::test::run_cli("agent init --from " + root.string() + " " + (root / "ws2").string());
     CHECK(bad.exit_code != 0);
     CHECK(bad.output.find("no .cpp/.hpp/.h policy sources") != std::string::npos);
+}
+
+TEST_CASE("the example agent config parses and the example LLM wrapper hands a client answer back", "[agent]") {
+    const ag::AgentConfig c =
+        ag::load_agent_config(dynosim::test::source_dir() / "examples" / "agent-router" / "agent.toml");
+    CHECK(c.train.size() == 2);
+    CHECK(c.constraints.size() == 1);
+    // A stand-in for an LLM client: reads the prompt, answers in a code fence (as chat models do).
+    const fs::path root = dynosim::test::temp_dir("agent-llm");
+    write_file(root / "client.sh", "grep -q '=== FILE: p.cpp ===' || exit 9\n"
+                                   "printf '```\\nuse fewer blocks\\n=== FILE: p.cpp ===\\nint x = 2;\\n=== END ===\\n```\\n'\n");
+    ag::CommandProposer p("LLM_CMD='sh " + (root / "client.sh").string() + "' sh " +
+                              (dynosim::test::source_dir() / "examples" / "agent-router" / "llm_proposer.sh").string(),
+                          root.string(), 30);
+    ag::ProposalContext ctx;
+    ctx.iteration = 1;
+    ctx.sources = {{"p.cpp", "int x = 1;\n"}};
+    const ag::Proposal got = p.propose(ctx);
+    CHECK(got.description == "use fewer blocks");
+    CHECK(got.files.at("p.cpp") == "int x = 2;\n");
 }
