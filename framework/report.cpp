@@ -134,7 +134,7 @@ std::string html_table(const std::vector<std::vector<std::string>>& rows) {
 // engines' queue and batch. Any other column gets a plot of its own, so a feature that adds a column is
 // shown without a change here.
 std::string series_group(const std::string& col) {
-    if (col.starts_with("kv_")) return "kv";
+    if (col.starts_with("kv_") || (col.starts_with("kvbm_") && col.ends_with("_used_frac"))) return "kv";
     if (col.ends_with("replicas")) return "replicas";
     if (col == "queue_depth" || col == "running") return "requests";
     return col;

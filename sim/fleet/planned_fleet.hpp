@@ -69,6 +69,8 @@ public:
     std::int64_t in_flight(std::int32_t slot) const { return slots_[static_cast<std::size_t>(slot)].in_flight; }
     const std::vector<Instance>& instances() const { return instances_; }
     const std::vector<metrics::PlannerInterval>& intervals() const { return report_.intervals; }
+    // The worker in a slot (Starting, Ready or Draining), or nullptr when the slot is Off.
+    const engine::Worker* worker(std::int32_t slot) const { return slots_[static_cast<std::size_t>(slot)].worker.get(); }
     // Engines of every worker that ever ran (for the run's counters).
     template <class F>
     void for_each_worker(F f) const {

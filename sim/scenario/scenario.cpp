@@ -328,6 +328,7 @@ Result run_scenario_impl(const ScenarioOptions& o, std::optional<workload::Workl
     if (o.metrics.timeseries_interval_s > 0) {
         res.timeseries = std::make_unique<metrics::TimeseriesSampler>(o.metrics.timeseries_interval_s);
         add_standard_columns(*res.timeseries, {fleet.workers()}, [&fleet] { return fleet.arrivals_so_far(); });
+        add_kvbm_columns(*res.timeseries, fleet.workers());
     }
     run_until(sim, until, progress, fleet, res.workload->requests.size(), res.timeseries.get());
 

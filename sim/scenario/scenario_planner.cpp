@@ -43,7 +43,44 @@ Result run_planned_scenario(const ScenarioOptions& o, const engine::EngineOption
     fleet::PlannedFleet fleet(wl, rec, std::move(routers), make_worker, po, std::move(planner), initial, o.hardware.tp,
                               sim.rng().fork(0x706c616e6e6572ULL), eng.coalesce_steps, until);
     fleet.attach(sim);
-    run_until(sim, until, progress, fleet, wl.requests.size());
+    if (o.metrics.timeseries_interval_s > 0) {
+        // The planner's fleet changes size: the load columns sum over the workers that take or finish
+        // requests (ready and draining), and the replica columns count slots by state.
+        res.timeseries = std::make_unique<metrics::TimeseriesSampler>(o.metrics.timeseries_interval_s);
+        metrics::TimeseriesSampler& ts = *res.timeseries;
+        using State = fleet::PlannedFleet::State;
+        auto last = std::make_shared<std::uint64_t>(0);
+        ts.add_column("arrival_rate_rps", [&fleet, last](core::TimeNs, double dt) {
+            const std::uint64_t now = fleet.arrivals_so_far();
+            const double rate = dt > 0 ? static_cast<double>(now - *last) / dt : 0.0;
+            *last = now;
+            return rate;
+        });
+        auto sum = [&fleet](auto field) {
+            double v = 0;
+            for (std::int32_t i = 0; i < fleet.slots(); ++i)
+                if (fleet.state(i) == State::Ready || fleet.state(i) == State::Draining)
+                    v += field(fleet.worker(i)->load());
+            return v;
+        };
+        ts.add_column("queue_depth", [sum](core::TimeNs, double) {
+            return sum([](const engine::WorkerLoad& l) { return static_cast<double>(l.waiting); });
+        });
+        ts.add_column("running", [sum](core::TimeNs, double) {
+            return sum([](const engine::WorkerLoad& l) { return static_cast<double>(l.running); });
+        });
+        ts.add_column("kv_used_frac", [sum](core::TimeNs, double) {
+            const double total = sum([](const engine::WorkerLoad& l) { return static_cast<double>(l.total_blocks); });
+            return total > 0 ? sum([](const engine::WorkerLoad& l) { return static_cast<double>(l.used_blocks); }) / total
+                             : 0.0;
+        });
+        ts.add_column("replicas", [&fleet](core::TimeNs, double) { return static_cast<double>(fleet.count(State::Ready)); });
+        ts.add_column("starting_replicas",
+                      [&fleet](core::TimeNs, double) { return static_cast<double>(fleet.count(State::Starting)); });
+        ts.add_column("draining_replicas",
+                      [&fleet](core::TimeNs, double) { return static_cast<double>(fleet.count(State::Draining)); });
+    }
+    run_until(sim, until, progress, fleet, wl.requests.size(), res.timeseries.get());
 
     fleet.for_each_worker([&](engine::Worker& w) { rec.counters().evictions += w.engine().evictions(); });
     metrics::PlannerReport report = fleet.finish(sim.now());

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "sim/engine/worker.hpp"
+#include "sim/kv/kvbm.hpp"
 #include "sim/metrics/timeseries.hpp"
 
 namespace dynosim::sim::scenario {
@@ -49,6 +50,23 @@ void add_standard_columns(metrics::TimeseriesSampler& ts,
         ts.add_column("prefill_replicas", [np](core::TimeNs, double) { return np; });
         ts.add_column("decode_replicas", [nd](core::TimeNs, double) { return nd; });
     }
+}
+
+// KVBM tiers below G1 (docs/kvbm.md): per tier, the share of its capacity in use over the fleet's workers.
+// Nothing is added when no worker has tiers.
+inline void add_kvbm_columns(metrics::TimeseriesSampler& ts, std::span<const std::unique_ptr<engine::Worker>> pool) {
+    if (pool.empty() || pool.front()->engine().kvbm() == nullptr) return;
+    const kv::Kvbm& first = *pool.front()->engine().kvbm();
+    for (std::size_t k = 0; k < first.num_tiers(); ++k)
+        ts.add_column("kvbm_" + first.tier_name(k) + "_used_frac", [pool, k](core::TimeNs, double) {
+            double used = 0, cap = 0;
+            for (const auto& w : pool)
+                if (const kv::Kvbm* b = w->engine().kvbm()) {
+                    used += b->tier(k).occupancy();
+                    cap += b->tier(k).capacity();
+                }
+            return cap > 0 ? used / cap : 0.0;
+        });
 }
 
 }  // namespace dynosim::sim::scenario

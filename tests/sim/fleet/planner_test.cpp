@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <sstream>
 
 #include "sim/fleet/planner.hpp"
 #include "sim/fleet/planner_profile.hpp"
@@ -374,4 +375,37 @@ TEST_CASE("Cold starts are drawn from the configured distribution", "[planner]")
     CHECK(hi - lo > 5);
     CHECK(r.mean_cold_start_s >= lo);
     CHECK(r.mean_cold_start_s <= hi);
+}
+
+TEST_CASE("The run's time series follows the planner's replica count", "[planner][timeseries]") {
+    const auto res = run_text(planned(
+        "[{ duration_s = 60, rate_start = 2 }, { duration_s = 120, rate_start = 30 }]",
+        "kind = \"sla\"\ninterval_s = 10\npredictor = \"constant\"\ncold_start_s = 45\nmax_replicas = 6\n"
+        "initial_replicas = 1\ncorrection = false\n"),
+        {"metrics.timeseries_interval_s=5"});
+    REQUIRE(res.timeseries != nullptr);
+    REQUIRE(res.summary.planner);
+    const auto& cols = res.timeseries->columns();
+    REQUIRE(cols.size() >= 7);
+    CHECK(cols[4] == "replicas");
+    CHECK(cols[5] == "starting_replicas");
+    std::istringstream in(res.timeseries->csv());
+    std::string line;
+    std::getline(in, line);
+    double max_ready = 0, max_starting = 0, arrivals = 0, first_ready_up = -1;
+    while (std::getline(in, line)) {
+        std::vector<double> v;
+        std::istringstream cells(line);
+        std::string c;
+        while (std::getline(cells, c, ',')) v.push_back(std::stod(c));
+        arrivals += v[1] * 5;
+        if (v[5] > 1 && first_ready_up < 0) first_ready_up = v[0];
+        max_ready = std::max(max_ready, v[5]);
+        max_starting = std::max(max_starting, v[6]);
+    }
+    // One worker until the burst at 60 s; the added ones are ready only after the 45 s cold start.
+    CHECK(max_ready == res.summary.planner->max_ready);
+    CHECK(max_starting >= 1);
+    CHECK(first_ready_up >= 105);
+    CHECK(arrivals == Approx(static_cast<double>(res.summary.arrived)));
 }

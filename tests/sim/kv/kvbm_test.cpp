@@ -2,6 +2,9 @@
 // built-in LFU / SLRU policies, and the engine serving a G1-evicted prefix from the host tier.
 #include <catch2/catch.hpp>
 
+#include <algorithm>
+#include <sstream>
+
 #include "tests/sim/engine/test_timing.hpp"
 #include "sim/core/errors.hpp"
 #include "sim/engine/vllm_engine.hpp"
@@ -309,4 +312,34 @@ TEST_CASE("a KVBM run is deterministic and fills the TTFT breakdown", "[kvbm]") 
     CHECK(s.kvbm_tiers[0].offloaded_blocks > 0);
     CHECK(s.ttft_queue.mean + s.ttft_onboard.mean + s.ttft_prefill.mean == Approx(s.ttft.mean));
     CHECK(s.ttft_queue.count == s.finished);
+}
+
+TEST_CASE("the run's time series shows how full each KVBM tier is", "[kvbm][timeseries]") {
+    const std::vector<std::string> sets = {"kvbm.host.num_blocks=2000", "workload.generator.prefix.num_groups=40",
+                                           "workload.generator.prefix.prefix_tokens=1024",
+                                           "engine.num_gpu_blocks_override=300", "workload.generator.num_requests=60",
+                                           "metrics.timeseries_interval_s=1"};
+    const auto r = scenario::run_scenario(scenario::load_scenario_text("", "kvbm.toml", sets));
+    REQUIRE(r.timeseries != nullptr);
+    const auto& cols = r.timeseries->columns();
+    const auto it = std::find(cols.begin(), cols.end(), "kvbm_host_used_frac");
+    REQUIRE(it != cols.end());
+    const std::size_t c = static_cast<std::size_t>(it - cols.begin()) + 1;  // after t_s
+    // The host tier fills as blocks are offloaded and ends holding what the summary says it offloaded.
+    std::istringstream in(r.timeseries->csv());
+    std::string line;
+    std::getline(in, line);
+    double last = -1, peak = 0;
+    while (std::getline(in, line)) {
+        std::istringstream cells(line);
+        std::string cell;
+        for (std::size_t i = 0; i <= c; ++i) std::getline(cells, cell, ',');
+        last = std::stod(cell);
+        CHECK(last >= 0);
+        CHECK(last <= 1);
+        peak = std::max(peak, last);
+    }
+    REQUIRE(r.summary.kvbm_tiers.size() == 1);
+    CHECK(peak > 0);
+    CHECK(last * 2000 == Approx(std::min<double>(2000, static_cast<double>(r.summary.kvbm_tiers[0].offloaded_blocks))));
 }
