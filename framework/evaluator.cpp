@@ -99,33 +99,41 @@ void write_all(int fd, const std::string& s) {
 
 std::string encode_result(const EvalResult& r) { return encode(r); }
 bool decode_result(const std::string& s, EvalResult& r) { return decode(s, r); }
+std::mutex& fork_mutex() {
+    static std::mutex m;
+    return m;
+}
 
 EvalResult evaluate_trial_forked(const EvaluatorOptions& o, const EvalRequest& r) {
     EvalResult out;
     out.id = r.id;
     const auto start = std::chrono::steady_clock::now();
     int fds[2];
-    if (::pipe(fds) != 0) {
-        out.error = fmt::format("pipe failed: {}", std::strerror(errno));
-        return out;
-    }
-    const pid_t pid = ::fork();
-    if (pid < 0) {
-        ::close(fds[0]);
+    pid_t pid = -1;
+    {
+        std::lock_guard lk(fork_mutex());
+        if (::pipe(fds) != 0) {
+            out.error = fmt::format("pipe failed: {}", std::strerror(errno));
+            return out;
+        }
+        pid = ::fork();
+        if (pid < 0) {
+            ::close(fds[0]);
+            ::close(fds[1]);
+            out.error = fmt::format("fork failed: {}", std::strerror(errno));
+            return out;
+        }
+        if (pid == 0) {
+            ::close(fds[0]);
+            // A crash must end the child with its signal, not run handlers the parent installed.
+            for (int sig : {SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGABRT}) ::signal(sig, SIG_DFL);
+            const EvalResult res = evaluate_trial(o, r);
+            write_all(fds[1], encode(res));
+            ::close(fds[1]);
+            ::_exit(0);  // skip atexit handlers and static destructors that belong to the parent
+        }
         ::close(fds[1]);
-        out.error = fmt::format("fork failed: {}", std::strerror(errno));
-        return out;
     }
-    if (pid == 0) {
-        ::close(fds[0]);
-        // A crash must end the child with its signal, not run handlers the parent installed.
-        for (int sig : {SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGABRT}) ::signal(sig, SIG_DFL);
-        const EvalResult res = evaluate_trial(o, r);
-        write_all(fds[1], encode(res));
-        ::close(fds[1]);
-        ::_exit(0);  // skip atexit handlers and static destructors that belong to the parent
-    }
-    ::close(fds[1]);
     std::string data;
     char buf[8192];
     bool timed_out = false;

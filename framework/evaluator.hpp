@@ -59,6 +59,11 @@ std::string encode_result(const EvalResult& r);
 bool decode_result(const std::string& s, EvalResult& r);
 // One trial in a forked child; the parent waits (with the timeout) and decodes the pipe.
 EvalResult evaluate_trial_forked(const EvaluatorOptions& o, const EvalRequest& r);
+// Held by a thread from creating a child's pipe until it has closed the child's end in this process, so
+// that no other thread forks in between: a child holding another trial's write end would keep that
+// trial's reader from seeing EOF until it exits (a hung trial would hold every trial forked beside it).
+// Every fork of a helper process in a multi-threaded dynosim takes it (the optimizer plugin server too).
+std::mutex& fork_mutex();
 
 class Evaluator {
 public:

@@ -12,6 +12,7 @@
 #include <cstring>
 #include <sstream>
 
+#include "framework/evaluator.hpp"
 #include "plugins/adapters.hpp"
 
 namespace dynosim::plugins {
@@ -174,19 +175,23 @@ int IsolatedPluginOptimizer::server_pid() const { return server_ && server_->pid
 void IsolatedPluginOptimizer::start() {
     // One stream socket pair: commands down, answers up (sockets, so that writes can refuse SIGPIPE).
     int sv[2];
-    if (::socketpair(AF_UNIX, SOCK_STREAM, 0, sv) != 0)
-        throw PluginError(fmt::format("optimizer plugin: socketpair failed: {}", std::strerror(errno)));
-    const pid_t pid = ::fork();
-    if (pid < 0) {
-        ::close(sv[0]);
+    pid_t pid = -1;
+    {
+        std::lock_guard lk(framework::fork_mutex());  // no other fork between socketpair and close(sv[1])
+        if (::socketpair(AF_UNIX, SOCK_STREAM, 0, sv) != 0)
+            throw PluginError(fmt::format("optimizer plugin: socketpair failed: {}", std::strerror(errno)));
+        pid = ::fork();
+        if (pid < 0) {
+            ::close(sv[0]);
+            ::close(sv[1]);
+            throw PluginError(fmt::format("optimizer plugin: fork failed: {}", std::strerror(errno)));
+        }
+        if (pid == 0) {
+            ::close(sv[0]);
+            serve(sv[1], sv[1], path_, problem_, options_);
+        }
         ::close(sv[1]);
-        throw PluginError(fmt::format("optimizer plugin: fork failed: {}", std::strerror(errno)));
     }
-    if (pid == 0) {
-        ::close(sv[0]);
-        serve(sv[1], sv[1], path_, problem_, options_);
-    }
-    ::close(sv[1]);
     server_ = std::make_unique<Server>();
     server_->pid = pid;
     server_->fd = sv[0];

@@ -404,7 +404,7 @@ TEST_CASE("plugins are named under router.plugin and kv.cache_policy.plugin with
 TEST_CASE("a cache policy plugin that crashes, hangs or names a block that is not free fails its own trial",
           "[plugins]") {
     // A timeout that a good trial meets even on a loaded machine; all four run at once.
-    fw::EvaluatorOptions o = forked(5);
+    fw::EvaluatorOptions o = forked(10);
     o.threads = 4;
     fw::Evaluator ev(o);
     ev.submit({0, cache(DS_TEST_BAD_CACHE_SEGFAULT, "[\"after=3\"]")});
@@ -417,7 +417,7 @@ TEST_CASE("a cache policy plugin that crashes, hangs or names a block that is no
         got[r.id] = r;
     }
     CHECK_THAT(got[0].error, Catch::Contains("killed by signal 11"));
-    CHECK_THAT(got[1].error, Catch::Contains("timed out after 5 s"));
+    CHECK_THAT(got[1].error, Catch::Contains("timed out after 10 s"));
     CHECK_THAT(got[2].error, Catch::Contains("cache_policy plugin 'bad_cache_policy'") &&
                                  Catch::Contains("pop_victim returned block -7, which is not a free block"));
     CHECK(got[3].ok);
@@ -506,7 +506,7 @@ TEST_CASE("compare drives optimizer plugins: the study's own and one given by pa
 TEST_CASE("with process isolation an optimizer plugin that crashes or hangs fails its ask and the study ends cleanly",
           "[plugins]") {
     auto isolated = [](std::string text) {
-        return text.replace(text.find("parallelism = 1"), 15, "parallelism = 1\nisolation = \"process\"\ntrial_timeout_s = 5");
+        return text.replace(text.find("parallelism = 1"), 15, "parallelism = 1\nisolation = \"process\"\ntrial_timeout_s = 10");
     };
     const std::string opt = "[study.optimizer]\nplugin = " + q(DS_TEST_BAD_OPTIMIZER) + "\n[study.optimizer.plugin_params]\n";
     SECTION("a segfault in ask") {
@@ -532,7 +532,7 @@ TEST_CASE("with process isolation an optimizer plugin that crashes or hangs fail
         const auto t = db.trials();
         REQUIRE(t.size() == 2);
         CHECK(t[0].status == "feasible");
-        CHECK_THAT(t[1].error, Catch::Contains("ask timed out after 5 s"));
+        CHECK_THAT(t[1].error, Catch::Contains("ask timed out after 10 s"));
     }
     SECTION("NaN and errors fail one ask each and the study goes on, as without isolation") {
         const std::string text = bad_optimizer_study(opt + "nan_at = 1\nthrow_at = 3\n", 6);
@@ -595,7 +595,7 @@ TEST_CASE("a study over router plugins where some crash, hang or answer garbage 
 budget = 6
 parallelism = 6
 isolation = "process"
-trial_timeout_s = 5
+trial_timeout_s = 10
 set = ["workload.kind=\"generator\"", "workload.generator.num_requests=120", "workload.generator.arrival.rate=30",
        "fleet.workers=3"]
 [optimizer]
@@ -623,7 +623,7 @@ metric = "ttft.p90"
     CHECK(by_plugin[q(DS_POLICY_LEAST_LOADED)].metrics.at("finished") == 120);
     CHECK(by_plugin[q(DS_TEST_BAD_SEGFAULT)].status == "failed");
     CHECK_THAT(by_plugin[q(DS_TEST_BAD_SEGFAULT)].error, Catch::Contains("killed by signal 11"));
-    CHECK_THAT(by_plugin[q(DS_TEST_BAD_LOOP)].error, Catch::Contains("timed out after 5 s"));
+    CHECK_THAT(by_plugin[q(DS_TEST_BAD_LOOP)].error, Catch::Contains("timed out after 10 s"));
     CHECK_THAT(by_plugin[q(DS_TEST_BAD_NAN)].error, Catch::Contains("non-finite score (nan)"));
     CHECK_THAT(by_plugin[q(DS_TEST_BAD_OUT_OF_RANGE)].error, Catch::Contains("but there are 3 workers"));
 }
