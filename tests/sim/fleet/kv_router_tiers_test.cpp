@@ -9,6 +9,7 @@
 #include "sim/engine/vllm_engine.hpp"
 #include "sim/fleet/kv_router.hpp"
 #include "sim/kv/kvbm.hpp"
+#include "sim/metrics/summary.hpp"
 #include "sim/scenario/scenario.hpp"
 #include "sim/workload/block_hashes.hpp"
 
@@ -229,4 +230,24 @@ TEST_CASE("bad tier hit weights fail naming the key", "[fleet][kv][kvbm]") {
     const auto o = scenario::load_scenario_text("", "<test>", {});
     CHECK(o.router.host_cache_hit_weight == 0.75);
     CHECK(o.router.disk_cache_hit_weight == 0.25);
+}
+
+TEST_CASE("crediting the host tier routes more prefixes to where they can be onboarded", "[fleet][kv][kvbm]") {
+    // Two workers with small GPU pools and a host tier each, 40 shared 1024-token prefixes. Measured: host
+    // hits 11.8% of prompt blocks with the credit off, 17.7% with Dynamo's 0.75 (10 vs 15 requests onboarded).
+    const char* text =
+        "[engine]\nnum_gpu_blocks_override = 300\n[fleet]\nworkers = 2\n[router]\npolicy = \"kv\"\n"
+        "[kvbm.host]\nnum_blocks = 2000\n[workload]\nkind = \"generator\"\n[workload.generator]\n"
+        "num_requests = 200\n[workload.generator.prefix]\nnum_groups = 40\nprefix_tokens = 1024\n";
+    auto run = [&](const char* weight) {
+        return scenario::run_scenario(
+                   scenario::load_scenario_text(text, "tiers.toml", {std::string("router.host_cache_hit_weight=") + weight}))
+            .summary;
+    };
+    const metrics::Summary off = run("0");
+    const metrics::Summary on = run("0.75");
+    REQUIRE(on.kvbm_tiers.size() == 1);
+    CHECK(on.kvbm_tiers[0].hits > off.kvbm_tiers[0].hits);
+    CHECK(on.onboarded_requests > off.onboarded_requests);
+    CHECK(on.ttft.mean < off.ttft.mean);
 }
