@@ -24,6 +24,13 @@ public:
     // kv/block_key.hpp) now cached, `removed` blocks evicted from the cache.
     virtual void kv_stored(std::int32_t worker, std::uint64_t key, core::TimeNs now) = 0;
     virtual void kv_removed(std::int32_t worker, std::uint64_t key, core::TimeNs now) = 0;
+    // KVBM tier events of `worker` (kv/kvbm.hpp KvbmEvent): `key` became usable in, or was dropped from, its
+    // lower tier `tier` (0 host, 1 disk, 2 remote) at `t`, which may lie after the publishing step (a copy
+    // lands later) but never precedes the store a removal undoes. Sinks without a per-tier view ignore them.
+    virtual void kv_tier_stored(std::int32_t /*worker*/, std::int32_t /*tier*/, std::uint64_t /*key*/,
+                                core::TimeNs /*t*/) {}
+    virtual void kv_tier_removed(std::int32_t /*worker*/, std::int32_t /*tier*/, std::uint64_t /*key*/,
+                                 core::TimeNs /*t*/) {}
     // The request's first output token was produced on `worker` (Dynamo's MarkPrefillCompleted).
     virtual void first_token(std::int32_t worker, std::uint64_t request, core::TimeNs now) = 0;
     // The request finished on `worker` (Dynamo's Free).

@@ -118,6 +118,18 @@ void VllmEngine::finish_onboards(TimeNs now) {
     }
 }
 
+void VllmEngine::flush_events(TimeNs now) {
+    pub_.flush(now);
+    if (!kvbm_) return;
+    if (EngineEventSink* sink = pub_.sink()) {
+        for (const kv::KvbmEvent& e : kvbm_->events()) {
+            if (e.stored) sink->kv_tier_stored(worker_index_, e.tier, e.key, e.t);
+            else sink->kv_tier_removed(worker_index_, e.tier, e.key, e.t);
+        }
+    }
+    kvbm_->clear_events();
+}
+
 TimeNs VllmEngine::next_wakeup_ns() const {
     TimeNs t = core::kTimeMax;
     for (const Onboarding& o : onboarding_) t = std::min(t, o.done_ns);
@@ -287,7 +299,7 @@ void VllmEngine::complete_step(TimeNs now) {
         offload_keys_.clear();
     }
     last_end_ns_ = now;
-    pub_.flush(now);  // the KV events of the step's allocations, published with its outputs
+    flush_events(now);  // the KV events of the step's allocations, published with its outputs
     EngineEventSink* sink = pub_.sink();
     bool any_finished = false;
     for (const Scheduled& sc : scheduled_) {
@@ -352,7 +364,7 @@ std::int32_t VllmEngine::reserve_transfer(std::uint64_t request, TimeNs now) {
         release_slot(slot);
         return kNoRoom;
     }
-    pub_.flush(now);  // evictions made to reserve
+    flush_events(now);  // evictions made to reserve
     s.admitted_once = true;  // queue time and cache hit are the prefill side's
     s.transferred = true;
     rec.worker = worker_index_;

@@ -33,6 +33,7 @@ public:
     std::uint64_t evictions() const override { return kv_.pool().stats().evictions; }
     bool set_event_sink(EngineEventSink* sink) override {
         pub_.set_sink(sink);
+        if (kvbm_) kvbm_->set_record_events(sink != nullptr);
         return true;
     }
     bool supports_role(EngineRole) const override { return true; }
@@ -76,6 +77,8 @@ private:
     // KVBM: blocks of `s` registered in G1 since `before` are noted (and queued for offload).
     void note_registered(const Seq& s, std::int32_t before);
     void finish_onboards(TimeNs now);
+    // The step's KV events, G1's then the KVBM tiers', go to the sink.
+    void flush_events(TimeNs now);
 
     EngineOptions opts_;
     std::int32_t worker_index_;

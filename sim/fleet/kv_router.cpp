@@ -95,6 +95,19 @@ void KvIndexer::advance(core::TimeNs now) {
         }
         return;
     }
+    // KVBM tier events in time order (ties in publication order).
+    while (!tier_events_.empty() && tier_events_.front().t + delay_ <= now) {
+        std::pop_heap(tier_events_.begin(), tier_events_.end(), TierEv::later);
+        const TierEv e = tier_events_.back();
+        tier_events_.pop_back();
+        const std::int64_t bit = std::int64_t{1} << e.tier;
+        if (e.stored) {
+            tiers_.upsert(e.key, e.worker) |= bit;
+        } else if (std::int64_t* m = tiers_.find(e.key, e.worker)) {
+            *m &= ~bit;
+            if (*m == 0) tiers_.erase(e.key, e.worker);
+        }
+    }
     // Per worker in publication order; workers' entries are independent, so the order across them is moot.
     for (std::int32_t w = 0; w < workers_; ++w) {
         auto& q = queues_[static_cast<std::size_t>(w)];
@@ -121,6 +134,28 @@ void KvIndexer::overlaps(std::span<const std::uint64_t> keys, std::span<std::int
         std::size_t n = 0;
         while (n < keys.size() && map_.find(keys[n], w) != nullptr) ++n;
         out[static_cast<std::size_t>(w)] = static_cast<std::int32_t>(n);
+    }
+}
+
+void KvIndexer::publish_tier(std::int32_t worker, std::int32_t tier, std::uint64_t key, bool stored, core::TimeNs t) {
+    if (approx_) return;  // no events in approximate mode
+    tier_events_.push_back({t, tier_seq_++, key, worker, static_cast<std::int8_t>(tier), stored});
+    std::push_heap(tier_events_.begin(), tier_events_.end(), TierEv::later);
+}
+
+void KvIndexer::tier_overlaps(std::span<const std::uint64_t> keys, std::span<const std::int32_t> device,
+                              std::span<std::int32_t> host, std::span<std::int32_t> disk) const {
+    std::fill(host.begin(), host.end(), 0);
+    std::fill(disk.begin(), disk.end(), 0);
+    if (tiers_.size() == 0) return;
+    for (std::int32_t w = 0; w < workers_; ++w) {
+        const auto i = static_cast<std::size_t>(w);
+        for (auto n = static_cast<std::size_t>(device[i]); n < keys.size(); ++n) {
+            const std::int64_t* m = tiers_.find(keys[n], w);
+            if (!m || *m == 0) break;
+            if (*m & 1) ++host[i];
+            else ++disk[i];
+        }
     }
 }
 
@@ -230,6 +265,8 @@ void KvRouter::bind(const workload::Workload& wl, std::int32_t block_size, std::
     }
     replica_of_.assign(wl.requests.size(), -1);
     overlap_.assign(static_cast<std::size_t>(workers), 0);
+    host_overlap_.assign(static_cast<std::size_t>(workers), 0);
+    disk_overlap_.assign(static_cast<std::size_t>(workers), 0);
     logits_.assign(static_cast<std::size_t>(workers), 0.0);
 }
 
@@ -278,12 +315,17 @@ std::size_t KvRouter::choose_at(const workload::Request& r, core::TimeNs now, st
     }
     if (opts_.overlap_score_weight > 0) idx.overlaps(keys_, overlap_);
     else std::fill(overlap_.begin(), overlap_.end(), 0);  // weight 0: pure load balancing, no indexer query
+    // KVBM tiers: the prefix beyond each worker's GPU blocks found in its host / disk tiers is credited at
+    // the tier's weight (Dynamo's overlap_credit_blocks); nothing while no tier has published a block.
+    if (opts_.overlap_score_weight > 0) idx.tier_overlaps(keys_, overlap_, host_overlap_, disk_overlap_);
     const double bs = block_size_;
     for (std::int32_t w = 0; w < workers_; ++w) {
         const auto i = static_cast<std::size_t>(w);
         const std::int64_t new_tokens =
             std::max<std::int64_t>(0, r.input_tokens - static_cast<std::int64_t>(overlap_[i]) * block_size_);
-        const double prefill_blocks = static_cast<double>(loads.prefill_tokens(w) + new_tokens) / bs;
+        double prefill_blocks = static_cast<double>(loads.prefill_tokens(w) + new_tokens) / bs;
+        if (host_overlap_[i] > 0 || disk_overlap_[i] > 0)
+            prefill_blocks = std::max(0.0, prefill_blocks - tier_credit_blocks(i));
         const double decode_blocks = static_cast<double>(loads.blocks(w) + loads.new_blocks(w, keys_, extra));
         logits_[i] = opts_.overlap_score_weight * prefill_blocks + decode_blocks;
     }
@@ -328,8 +370,11 @@ std::size_t KvRouter::book(const workload::Request& r, core::TimeNs now, std::si
     const std::int32_t extra = extra_blocks(r);
     const auto w = static_cast<std::int32_t>(pick);
     last_overlap_ = overlap_[pick];
-    const std::int64_t new_tokens =
-        std::max<std::int64_t>(0, r.input_tokens - static_cast<std::int64_t>(overlap_[pick]) * block_size_);
+    // Cached tokens as Dynamo books them: GPU blocks plus lower-tier blocks at their weights.
+    std::int64_t cached = static_cast<std::int64_t>(overlap_[pick]) * block_size_;
+    if (host_overlap_[pick] > 0 || disk_overlap_[pick] > 0)
+        cached += std::llround(tier_credit_blocks(pick) * block_size_);
+    const std::int64_t new_tokens = std::max<std::int64_t>(0, r.input_tokens - cached);
     loads.add(r.id, w, keys_, extra, new_tokens);
     idx.record_route(w, keys_, now);
     replica_of_[r.id] = static_cast<std::int32_t>(st);
@@ -352,6 +397,18 @@ void KvRouter::kv_stored(std::int32_t worker, std::uint64_t key, core::TimeNs no
 
 void KvRouter::kv_removed(std::int32_t worker, std::uint64_t key, core::TimeNs now) {
     if (events_) events_->publish(worker - first_worker_, key, false, now);
+}
+
+void KvRouter::kv_tier_stored(std::int32_t worker, std::int32_t tier, std::uint64_t key, core::TimeNs t) {
+    if (events_) events_->publish_tier(worker - first_worker_, tier, key, true, t);
+}
+
+void KvRouter::kv_tier_removed(std::int32_t worker, std::int32_t tier, std::uint64_t key, core::TimeNs t) {
+    if (events_) events_->publish_tier(worker - first_worker_, tier, key, false, t);
+}
+
+double KvRouter::tier_credit_blocks(std::size_t w) const {
+    return opts_.host_cache_hit_weight * host_overlap_[w] + opts_.disk_cache_hit_weight * disk_overlap_[w];
 }
 
 void KvRouter::first_token(std::int32_t, std::uint64_t request, core::TimeNs) {

@@ -7,7 +7,9 @@
 //     routing, removed when the first token streams back) and active blocks (the de-duplicated prompt blocks
 //     of in-flight requests, released when the response ends);
 //   - the cost logit(w) = overlap_score_weight x prefill_blocks(w) + decode_blocks(w), lowest wins, ties
-//     broken uniformly at random; temperature > 0 samples a softmax over the normalised negated logits.
+//     broken uniformly at random; temperature > 0 samples a softmax over the normalised negated logits;
+//     with KVBM tiers, prefill_blocks(w) is reduced (not below 0) by host_cache_hit_weight x host overlap +
+//     disk_cache_hit_weight x disk overlap, the prefix beyond w's GPU blocks in its lower tiers.
 // Block keys are the engine's (workload/block_hashes.hpp): chained prefix keys, so a flat (key, worker) map
 // answers "does w hold this block and, by chaining, the whole prefix before it" as Dynamo's radix tree does.
 #pragma once
@@ -65,6 +67,19 @@ public:
     void record_route(std::int32_t worker, std::span<const std::uint64_t> keys, core::TimeNs now);
     // Per worker, the number of leading `keys` it holds (consecutive from the first), into `out`.
     void overlaps(std::span<const std::uint64_t> keys, std::span<std::int32_t> out) const;
+    // A KVBM tier event (engine/kv_events.hpp): `key` stored in / removed from `worker`'s tier `tier` (0 host,
+    // 1 disk, 2 remote) at `t`; applied once t + delay <= the query time, in time order.
+    void publish_tier(std::int32_t worker, std::int32_t tier, std::uint64_t key, bool stored, core::TimeNs t);
+    // Per worker, the keys after its GPU prefix (`device[w]` blocks) that its lower tiers hold, consecutive
+    // up to the first no tier holds, each counted in the highest tier holding it: host into `host`, disk or
+    // remote into `disk` (Dynamo's router folds external storage into its disk overlap). All zero while no
+    // tier event has been applied.
+    void tier_overlaps(std::span<const std::uint64_t> keys, std::span<const std::int32_t> device,
+                       std::span<std::int32_t> host, std::span<std::int32_t> disk) const;
+    bool holds_in_tier(std::int32_t worker, std::int32_t tier, std::uint64_t key) const {
+        const std::int64_t* m = tiers_.find(key, worker);
+        return m && (*m >> tier & 1);
+    }
     bool holds(std::int32_t worker, std::uint64_t key) const { return map_.find(key, worker) != nullptr; }
     std::size_t entries() const { return map_.size(); }
     bool approximate() const { return approx_; }
@@ -82,6 +97,15 @@ private:
         std::uint64_t key;
         std::int32_t worker;
     };
+    struct TierEv {  // a min-heap on (t, seq): tier stores are stamped when their copy lands, out of order
+        core::TimeNs t;
+        std::uint64_t seq;
+        std::uint64_t key;
+        std::int32_t worker;
+        std::int8_t tier;
+        bool stored;
+        static bool later(const TierEv& a, const TierEv& b) { return a.t != b.t ? a.t > b.t : a.seq > b.seq; }
+    };
     std::int32_t workers_;
     core::TimeNs delay_;
     bool approx_;
@@ -89,6 +113,9 @@ private:
     PairMap map_;  // event mode: presence; approximate mode: expiry time
     std::vector<core::RingDeque<Ev>> queues_;  // per worker, in publication order
     core::RingDeque<Expiry> expiries_;         // approximate mode, in expiry order (TTL is constant)
+    PairMap tiers_;                            // KVBM tiers: (key, worker) -> bit per tier holding it
+    std::vector<TierEv> tier_events_;          // heap of KVBM tier events not yet applied
+    std::uint64_t tier_seq_ = 0;
 };
 
 // Per-worker load as the router predicts it (Dynamo's ActiveSequences with router_track_output_blocks off).
@@ -156,6 +183,8 @@ public:
     // engine::EngineEventSink (worker indices global).
     void kv_stored(std::int32_t worker, std::uint64_t key, core::TimeNs now) override;
     void kv_removed(std::int32_t worker, std::uint64_t key, core::TimeNs now) override;
+    void kv_tier_stored(std::int32_t worker, std::int32_t tier, std::uint64_t key, core::TimeNs t) override;
+    void kv_tier_removed(std::int32_t worker, std::int32_t tier, std::uint64_t key, core::TimeNs t) override;
     void first_token(std::int32_t worker, std::uint64_t request, core::TimeNs now) override;
     void finished(std::int32_t worker, std::uint64_t request, core::TimeNs now) override;
 
@@ -175,6 +204,8 @@ private:
     std::size_t book(const workload::Request& r, core::TimeNs now, std::size_t st, std::size_t pick);
     void keys_of(const workload::Request& r);
     std::int32_t extra_blocks(const workload::Request& r) const;
+    // host_cache_hit_weight x host overlap + disk_cache_hit_weight x disk overlap of worker w, blocks.
+    double tier_credit_blocks(std::size_t w) const;
 
     RouterOptions opts_;
     core::Rng rng_;
@@ -190,6 +221,7 @@ private:
     // Scratch, reused.
     std::vector<std::uint64_t> keys_;
     std::vector<std::int32_t> overlap_;
+    std::vector<std::int32_t> host_overlap_, disk_overlap_;  // KVBM tiers beyond overlap_, blocks
     std::vector<double> logits_;
     std::int32_t last_overlap_ = 0;
     std::unique_ptr<Router> chooser_;

@@ -59,6 +59,8 @@ std::vector<std::string> RouterOptions::validate() const {
     need(kv_event_delay_ms >= 0, "router.kv_event_delay_ms", kv_event_delay_ms, "must be >= 0");
     need(ttl_s > 0, "router.ttl_s", ttl_s, "must be > 0");
     need(replicas >= 1, "router.replicas", replicas, "must be >= 1");
+    need(host_cache_hit_weight >= 0, "router.host_cache_hit_weight", host_cache_hit_weight, "must be >= 0");
+    need(disk_cache_hit_weight >= 0, "router.disk_cache_hit_weight", disk_cache_hit_weight, "must be >= 0");
     if (!kv_problems.empty()) return kv_problems;
     if (plugin_kv_indexer && policy != "plugin")
         return {fmt::format("router.plugin_kv_indexer = true: only read when router.policy = \"plugin\" (policy is {})",

@@ -41,6 +41,12 @@ struct RouterOptions {
     double kv_event_delay_ms = 0.0;
     // Approximate mode: how long a routed block is assumed cached, s (router_ttl_secs; Dynamo default 120). > 0.
     double ttl_s = 120.0;
+    // Credit per block of a prompt's prefix found in a worker's KVBM host tier (G2) beyond its GPU prefix,
+    // as a fraction of a GPU block's (host_cache_hit_weight; Dynamo default 0.75). >= 0; 0 = host ignored.
+    double host_cache_hit_weight = 0.75;
+    // The same for the disk tier (G3) and remote storage (G4), which Dynamo's router counts with disk
+    // (disk_cache_hit_weight; Dynamo default 0.25). >= 0; 0 = ignored.
+    double disk_cache_hit_weight = 0.25;
     // Router replicas (frontends), arrivals spread over them in turn. >= 1.
     std::int32_t replicas = 1;
     // Replicas share their state (Dynamo --router-replica-sync: active sequences; every replica receives

@@ -2,8 +2,10 @@
 
 #include <algorithm>
 #include <cmath>
+#include <iterator>
 
 #include "sim/core/errors.hpp"
+#include "sim/kv/kvbm_options.hpp"
 
 namespace dynosim::sim::kv {
 
@@ -42,13 +44,14 @@ void KvTier::touch(std::int32_t slot) {
     policy_->on_freed(slot, true);
 }
 
-bool KvTier::insert(std::uint64_t key, TimeNs ready, std::uint64_t* evicted) {
+bool KvTier::insert(std::uint64_t key, TimeNs ready, std::uint64_t* evicted, TimeNs* evicted_ready) {
     const BlockId slot = policy_->pop_victim();
     const auto i = static_cast<std::size_t>(slot);
     bool dropped = false;
     if (filled_[i]) {
         index_.erase(key_[i]);
         *evicted = key_[i];
+        if (evicted_ready) *evicted_ready = ready_[i];
         dropped = true;
     } else {
         filled_[i] = 1;
@@ -71,6 +74,11 @@ Kvbm::Kvbm(const std::vector<KvbmTierConfig>& tiers, double block_bytes, bool ev
         tiers_.emplace_back(t.capacity_blocks, make_cache_policy(t.policy));
         links_.emplace_back(block_bytes, t.bandwidth_gbps, t.latency_us);
         names_.push_back(t.name);
+        std::int8_t kind = -1;
+        for (std::size_t n = 0; n < std::size(kKvbmTierNames); ++n)
+            if (t.name == kKvbmTierNames[n]) kind = static_cast<std::int8_t>(n);
+        DYNOSIM_ASSERT(kind >= 0);
+        kinds_.push_back(kind);
     }
     stats_.resize(tiers.size());
     samples_.resize(tiers.size());
@@ -136,10 +144,14 @@ void Kvbm::offload_to(std::size_t k, std::uint64_t key, TimeNs t) {
     const TimeNs ready = links_[k].transfer(false, t, 1, &stats_[k].transfer_ns);
     ++stats_[k].offloaded_blocks;
     std::uint64_t evicted = 0;
-    if (tiers_[k].insert(key, ready, &evicted)) {
+    TimeNs evicted_ready = 0;
+    if (tiers_[k].insert(key, ready, &evicted, &evicted_ready)) {
         ++stats_[k].evictions;
+        // Dropped at t, but a copy still in flight was never announced before it lands.
+        if (record_events_) events_.push_back({std::max(t, evicted_ready), evicted, kinds_[k], false});
         if (evict_trigger_) offload_to(k + 1, evicted, t);
     }
+    if (record_events_) events_.push_back({ready, key, kinds_[k], true});
     if (!evict_trigger_) offload_to(k + 1, key, ready);
 }
 

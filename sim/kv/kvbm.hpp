@@ -56,8 +56,8 @@ public:
     // A hit: the policy sees one more use of the slot.
     void touch(std::int32_t slot);
     // Stores `key` (absent), complete at `ready`, dropping the policy's victim when full. Returns true and
-    // sets *evicted when a key was dropped.
-    bool insert(std::uint64_t key, TimeNs ready, std::uint64_t* evicted);
+    // sets *evicted (and *evicted_ready, when its copy was complete) when a key was dropped.
+    bool insert(std::uint64_t key, TimeNs ready, std::uint64_t* evicted, TimeNs* evicted_ready = nullptr);
     const CachePolicy& policy() const { return *policy_; }
 
 private:
@@ -68,6 +68,17 @@ private:
     std::vector<TimeNs> ready_;
     std::vector<std::uint8_t> filled_;
     std::unique_ptr<CachePolicy> policy_;
+};
+
+// A tier's KV event, for the KV router's per-tier view (Dynamo's router counts host / disk overlaps):
+// `key` became usable in (stored) or was dropped from (removed) the tier of kind `tier` (0 host, 1 disk,
+// 2 remote: kKvbmTierNames) at `t`. A store is stamped when its copy lands, so `t` may lie after the step
+// that queued it; a removal never precedes the store it undoes.
+struct KvbmEvent {
+    TimeNs t;
+    std::uint64_t key;
+    std::int8_t tier;
+    bool stored;
 };
 
 struct KvbmTierConfig {
@@ -96,6 +107,12 @@ public:
     // A G1 block holding `key` is copied to the first tier, starting at `now` (deduplicated by key).
     void offload(std::uint64_t key, TimeNs now);
 
+    // Tier events are kept (for take_events) only while recording is on: when a router listens.
+    void set_record_events(bool on) { record_events_ = on; }
+    // The tier events since the last clear_events(), in the order they arose (not time order).
+    const std::vector<KvbmEvent>& events() const { return events_; }
+    void clear_events() { events_.clear(); }
+
     std::size_t num_tiers() const { return tiers_.size(); }
     const std::string& tier_name(std::size_t k) const { return names_[k]; }
     const KvTier& tier(std::size_t k) const { return tiers_[k]; }
@@ -116,6 +133,9 @@ private:
     std::vector<KvLink> links_;
     std::vector<KvbmTierStats> stats_;
     std::vector<std::string> names_;
+    std::vector<std::int8_t> kinds_;  // per tier: index in kKvbmTierNames (0 host, 1 disk, 2 remote)
+    std::vector<KvbmEvent> events_;   // grows to its peak per step, then reused
+    bool record_events_ = false;
     std::vector<std::vector<std::int32_t>> samples_;
     std::vector<std::int8_t> match_tier_;  // source tier of each block of the last match()
     double block_bytes_;

@@ -36,6 +36,13 @@ void add_kvbm_bindings(std::vector<Binding<Opts>>& b) {
         "cascades what it stores) or evict (only when the tier above drops it)"));
     b.push_back(bind_key<Opts, double>("kvbm.sample_interval_s", [](Opts& o) -> auto& { return o.kvbm.sample_interval_s; },
         "period of the tier occupancy samples written to kvbm_occupancy.csv, simulated seconds (> 0)"));
+    // Dynamo's router credits KVBM tier hits (lib/kv-router/src/scheduling/config.rs, selector.rs).
+    b.push_back(bind_key<Opts, double>("router.host_cache_hit_weight", [](Opts& o) -> auto& { return o.router.host_cache_hit_weight; },
+        "router.policy = kv: credit per prefix block found in a worker's kvbm.host tier beyond its GPU prefix, "
+        "in GPU blocks (>= 0; Dynamo default 0.75; 0 = host tier ignored)"));
+    b.push_back(bind_key<Opts, double>("router.disk_cache_hit_weight", [](Opts& o) -> auto& { return o.router.disk_cache_hit_weight; },
+        "router.policy = kv: the same for the kvbm.disk and kvbm.remote tiers (>= 0; Dynamo default 0.25; 0 = "
+        "ignored)"));
     const char* what[3] = {"G2 host pinned memory (Dynamo DYN_KVBM_CPU_CACHE_GB)", "G3 local disk (DYN_KVBM_DISK_CACHE_GB)",
                            "G4 remote storage"};
     const char* link[3] = {"GPU<->host (PCIe)", "disk (NVMe)", "remote store (network)"};
