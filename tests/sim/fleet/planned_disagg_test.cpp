@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cmath>
 
+#include "sim/fleet/planner_profile.hpp"
 #include "sim/scenario/scenario.hpp"
 #include "test_support.hpp"
 
@@ -208,4 +209,34 @@ TEST_CASE("Bad disaggregated planner settings are errors naming the key", "[plan
                               "format = dynosim-planner-profile-1\ngpus_per_worker = 1\nisl,osl,rate_rps,ttft_ms,itl_ms\n"
                               "1024,64,1,60,8\n1024,64,8,200,20\n");
     CHECK_THROWS_WITH(run_text(cfg, {"planner.profile=" + (dir / "agg.csv").string()}), Contains("pool = prefill"));
+}
+
+TEST_CASE("dynosim profile --pools disagg writes the pools' sections the disaggregated planner reads", "[planner][disagg]") {
+    const auto dir = dynosim::test::temp_dir("planned-disagg-profile-cli");
+    const auto out = dir / "pools.profile";
+    const std::string sets = " --set disagg.enabled=true --set disagg.decode.tp=2";
+    const auto r = dynosim::test::run_cli("profile --pools disagg --ample 2 --isl 1024 --osl 64 --rates 2,32 --duration 10 "
+                                          "--quiet --out " + out.string() + sets);
+    INFO(r.output);
+    REQUIRE(r.exit_code == 0);
+    const auto set = fleet::ProfileSet::load(out.string());
+    CHECK_FALSE(set.aggregated);
+    REQUIRE(set.prefill);
+    REQUIRE(set.decode);
+    CHECK(set.prefill->gpus_per_worker() == 1);
+    CHECK(set.decode->gpus_per_worker() == 2);
+    // A prefill worker's TTFT and a decode worker's ITL grow with its rate.
+    double t2 = 0, t32 = 0, i2 = 0, i32 = 0, unused = 0;
+    set.prefill->expected(1024, 64, 2, t2, unused);
+    set.prefill->expected(1024, 64, 32, t32, unused);
+    set.decode->expected(1024, 64, 2, unused, i2);
+    set.decode->expected(1024, 64, 32, unused, i32);
+    CHECK(t32 > t2);
+    CHECK(i32 > i2);
+    // The planner runs on it.
+    const auto res = run_text(planned(kBurst, ""), {"planner.profile=" + out.string(), "disagg.decode.tp=2"});
+    CHECK(res.summary.planner->pools.size() == 2);
+    const auto agg = dynosim::test::run_cli("profile --pools disagg --rates 1 --out " + (dir / "x").string());
+    CHECK(agg.exit_code == 2);
+    CHECK_THAT(agg.output, Contains("disagg.enabled = true"));
 }
