@@ -36,14 +36,15 @@ isl,osl,rate_rps,ttft_ms,itl_ms
 1024,64,64,100,40
 )";
 
-std::string profile_file() {
-    const auto dir = dynosim::test::temp_dir("planned-disagg-profile");
+// One folder per test (`tag`): ctest runs test cases in parallel processes, and temp_dir empties its folder.
+std::string profile_file(const std::string& tag) {
+    const auto dir = dynosim::test::temp_dir("planned-disagg-profile-" + tag);
     dynosim::test::write_file(dir / "profile.csv", kProfile);
     return (dir / "profile.csv").string();
 }
 
 // Fixed 1024 / 64 requests at a rate schedule on one prefill and one decode worker under the SLA planner.
-std::string planned(const std::string& schedule, const std::string& extra = "") {
+std::string planned(const std::string& tag, const std::string& schedule, const std::string& extra = "") {
     return R"(
 [model]
 name = "Llama-3.1-8B"
@@ -73,7 +74,7 @@ cold_start_s = 30
 ttft_ms = 500
 itl_ms = 20
 correction = false
-profile = ")" + profile_file() + "\"\n" + extra;
+profile = ")" + profile_file(tag) + "\"\n" + extra;
 }
 
 scenario::Result run_text(const std::string& text, const std::vector<std::string>& sets = {}) {
@@ -102,7 +103,7 @@ const metrics::WorkerLife* life_at(const metrics::PlannerReport& r, std::int32_t
 
 TEST_CASE("A step burst on a disaggregated fleet scales both pools after the cold start", "[planner][disagg]") {
     // 60 req/s: ceil(60 / 17.5) = 4 prefill and ceil(60 / 38.4) = 2 decode workers.
-    const auto res = run_text(planned(kBurst));
+    const auto res = run_text(planned("burst", kBurst));
     REQUIRE(res.summary.planner);
     const auto& r = *res.summary.planner;
     CHECK(res.summary.conserved);
@@ -149,7 +150,7 @@ TEST_CASE("A step burst on a disaggregated fleet scales both pools after the col
 }
 
 TEST_CASE("Each pool's min and max replicas hold", "[planner][disagg]") {
-    const auto res = run_text(planned(kBurst, "prefill_max_replicas = 2\ndecode_min_replicas = 3\ndecode_max_replicas = 4\n"));
+    const auto res = run_text(planned("bounds", kBurst, "prefill_max_replicas = 2\ndecode_min_replicas = 3\ndecode_max_replicas = 4\n"));
     const auto& r = *res.summary.planner;
     const auto& pre = pool(r, "prefill");
     const auto& dec = pool(r, "decode");
@@ -165,7 +166,7 @@ TEST_CASE("Each pool's min and max replicas hold", "[planner][disagg]") {
 }
 
 TEST_CASE("GPU-hours of a disaggregated planner equal the integral over both pools", "[planner][disagg]") {
-    const auto res = run_text(planned(kBurst, "cold_start_dist = \"lognormal\"\n"), {"disagg.decode.tp=2"});
+    const auto res = run_text(planned("bill", kBurst, "cold_start_dist = \"lognormal\"\n"), {"disagg.decode.tp=2"});
     const auto& r = *res.summary.planner;
     const double end = res.stats.simulated_seconds;
     double area = 0;
@@ -184,7 +185,7 @@ TEST_CASE("GPU-hours of a disaggregated planner equal the integral over both poo
 }
 
 TEST_CASE("The same disaggregated planner config and seed give the same summary", "[planner][disagg]") {
-    const std::string cfg = planned(kBurst, "cold_start_dist = \"uniform\"\n");
+    const std::string cfg = planned("same", kBurst, "cold_start_dist = \"uniform\"\n");
     const auto a = run_text(cfg, {"disagg.flow=decode_first"});
     const auto b = run_text(cfg, {"disagg.flow=decode_first"});
     CHECK(metrics::summary_json(a.summary) == metrics::summary_json(b.summary));
@@ -196,7 +197,7 @@ TEST_CASE("Bad disaggregated planner settings are errors naming the key", "[plan
     auto fails = [](const std::string& text, const std::vector<std::string>& sets, const std::string& what) {
         CHECK_THROWS_WITH(scenario::load_scenario_text(text, "test.toml", sets), Contains(what));
     };
-    const std::string cfg = planned(kBurst);
+    const std::string cfg = planned("bad", kBurst);
     fails(cfg, {"planner.prefill_min_replicas=3", "planner.prefill_max_replicas=2"}, "planner.prefill_min_replicas = 3");
     fails(cfg, {"planner.decode_max_replicas=-1"}, "planner.decode_max_replicas = -1");
     fails(cfg, {"planner.kind=load"}, "sla planner only");
@@ -234,7 +235,7 @@ TEST_CASE("dynosim profile --pools disagg writes the pools' sections the disaggr
     CHECK(t32 > t2);
     CHECK(i32 > i2);
     // The planner runs on it.
-    const auto res = run_text(planned(kBurst, ""), {"planner.profile=" + out.string(), "disagg.decode.tp=2"});
+    const auto res = run_text(planned("from-cli", kBurst, ""), {"planner.profile=" + out.string(), "disagg.decode.tp=2"});
     CHECK(res.summary.planner->pools.size() == 2);
     const auto agg = dynosim::test::run_cli("profile --pools disagg --rates 1 --out " + (dir / "x").string());
     CHECK(agg.exit_code == 2);
