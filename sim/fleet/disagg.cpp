@@ -104,6 +104,40 @@ DisaggFleet::DisaggFleet(const workload::Workload& wl, metrics::Recorder& rec, c
     reserve_wait_.resize(decode_.size());
     retry_scheduled_.assign(decode_.size(), 0);
     prefill_busy_.assign(prefill_.size(), 0);
+    pflight_.assign(prefill_.size(), 0);
+    dflight_.assign(decode_.size(), 0);
+}
+
+void DisaggFleet::set_planner(DisaggObserver* obs, std::span<const std::uint8_t> prefill_ready,
+                              std::span<const std::uint8_t> decode_ready) {
+    DYNOSIM_ASSERT(prefill_ready.size() == prefill_.size() && decode_ready.size() == decode_.size());
+    obs_ = obs;
+    pready_ = prefill_ready;
+    dready_ = decode_ready;
+    if (pkv_) pkv_->set_eligible(pready_);
+    if (dkv_) dkv_->set_eligible(dready_);
+    ready_loads_.reserve(std::max(prefill_.size(), decode_.size()));
+    ready_slots_.reserve(std::max(prefill_.size(), decode_.size()));
+}
+
+void DisaggFleet::replace_worker(bool prefill, std::int32_t slot, std::unique_ptr<engine::Worker> w) {
+    const auto s = static_cast<std::size_t>(slot);
+    DYNOSIM_ASSERT(sim_ && in_flight(prefill, slot) == 0);
+    auto& pool = prefill ? prefill_ : decode_;
+    retired_.push_back(std::move(pool[s]));
+    pool[s] = std::move(w);
+    pool[s]->engine().set_role(prefill ? engine::EngineRole::Prefill : engine::EngineRole::Decode);
+    pool[s]->engine().set_event_sink(this);
+    pool[s]->attach(*sim_);
+    // The routers' indexers hold pool-local worker indices.
+    if (KvRouter* kv = prefill ? pkv_ : dkv_) kv->reset_worker(slot);
+    if (prefill) prefill_busy_[s] = 0;
+}
+
+void DisaggFleet::leave(bool prefill, std::int32_t slot, core::TimeNs now) {
+    std::int64_t& f = (prefill ? pflight_ : dflight_)[static_cast<std::size_t>(slot)];
+    --f;
+    if (obs_ && f == 0) obs_->on_idle(prefill, slot, now);
 }
 
 void DisaggFleet::attach(core::Simulation& sim) {
@@ -120,8 +154,20 @@ std::int32_t DisaggFleet::choose(bool prefill_pool, std::uint64_t idx, core::Tim
     auto& workers = prefill_pool ? prefill_ : decode_;
     if (kv) return static_cast<std::int32_t>(kv->choose_at(r, now, workers.size()));
     auto& loads = prefill_pool ? ploads_ : dloads_;
-    for (std::size_t i = 0; i < workers.size(); ++i) loads[i] = workers[i]->load();
     auto& routers = prefill_pool ? prouters_ : drouters_;
+    const auto& mask = prefill_pool ? pready_ : dready_;
+    if (!mask.empty()) {  // planner: the ready workers only
+        ready_loads_.clear();
+        ready_slots_.clear();
+        for (std::size_t i = 0; i < workers.size(); ++i)
+            if (mask[i]) {
+                ready_loads_.push_back(workers[i]->load());
+                ready_slots_.push_back(static_cast<std::int32_t>(i));
+            }
+        DYNOSIM_ASSERT(!ready_slots_.empty());
+        return ready_slots_[routers[idx % routers.size()]->choose(r, ready_loads_)];
+    }
+    for (std::size_t i = 0; i < workers.size(); ++i) loads[i] = workers[i]->load();
     return static_cast<std::int32_t>(routers[idx % routers.size()]->choose(r, loads));
 }
 
@@ -133,15 +179,20 @@ void DisaggFleet::dropped(std::uint64_t idx) {
 void DisaggFleet::submit_local(std::int32_t d, std::uint64_t idx) {
     ++local_prefills_;
     if (!decode_[static_cast<std::size_t>(d)]->submit(idx, *sim_)) dropped(idx);
+    else ++dflight_[static_cast<std::size_t>(d)];
 }
 
 void DisaggFleet::send_to_prefill(std::int32_t p, std::uint64_t idx) {
     req_[idx].prefill = p;
-    if (prefill_[static_cast<std::size_t>(p)]->submit(idx, *sim_)) return;
+    if (prefill_[static_cast<std::size_t>(p)]->submit(idx, *sim_)) {
+        ++pflight_[static_cast<std::size_t>(p)];
+        return;
+    }
     // Rejected by the prefill engine (recorded there). Both pools share engine.max_model_len and a request
     // that fits the decode pool's blocks was checked there first (decode_first), so in practice this is a
     // prefill_first request too long for the prefill workers' KV.
     dropped(idx);
+    if (cfg_.decode_first) leave(false, req_[idx].decode, sim_->now());  // it had reserved its decode worker
 }
 
 void DisaggFleet::on_event(const core::Event& ev, core::Simulation& sim) {
@@ -164,12 +215,18 @@ void DisaggFleet::on_event(const core::Event& ev, core::Simulation& sim) {
         case core::EventKind::Dispatch: {  // a prefill worker finished the prompt of ev.payload
             const std::uint64_t idx = ev.payload;
             if (pkv_) pkv_->on_left_pool(idx);
+            leave(true, req_[idx].prefill, now);
             if (cfg_.decode_first) {
                 prefill_busy_[static_cast<std::size_t>(req_[idx].prefill)] = 0;
                 start_transfer(idx, now);
                 dispatch_prefill_queue();
             } else {
                 ReqState& st = req_[idx];
+                if (st.decode >= 0 && !ready(false, static_cast<std::size_t>(st.decode))) {
+                    // Planner: the decode worker picked at arrival has begun draining: pick again.
+                    if (dkv_) dkv_->on_rejected(idx);
+                    st.decode = -1;
+                }
                 if (st.decode < 0) st.decode = choose(false, idx, now);
                 reserve(st.decode, idx, now);
             }
@@ -224,6 +281,7 @@ void DisaggFleet::route(std::uint64_t idx, core::TimeNs now) {
 
 bool DisaggFleet::reserve(std::int32_t d, std::uint64_t idx, core::TimeNs now) {
     auto& waitq = reserve_wait_[static_cast<std::size_t>(d)];
+    ++dflight_[static_cast<std::size_t>(d)];
     if (!waitq.empty()) {  // FIFO: earlier hand-offs to this worker go first
         waitq.push_back(idx);
         ++reserve_waits_;
@@ -232,6 +290,7 @@ bool DisaggFleet::reserve(std::int32_t d, std::uint64_t idx, core::TimeNs now) {
     const std::int32_t hits = decode_[static_cast<std::size_t>(d)]->engine().reserve_transfer(idx, now);
     if (hits == engine::Engine::kNeverFits) {
         dropped(idx);  // recorded rejected by the decode engine, before any prefill
+        leave(false, d, now);
         return true;
     }
     if (hits == engine::Engine::kNoRoom) {
@@ -262,6 +321,7 @@ void DisaggFleet::retry_reservations(std::int32_t d, core::TimeNs now) {
         waitq.pop_front();
         if (hits == engine::Engine::kNeverFits) {
             dropped(idx);
+            leave(false, d, now);
             continue;
         }
         req_[idx].hit_blocks = hits;
@@ -272,7 +332,7 @@ void DisaggFleet::retry_reservations(std::int32_t d, core::TimeNs now) {
 void DisaggFleet::dispatch_prefill_queue() {
     // Gen-1 prefill workers pull one remote prefill at a time from the shared queue, lowest index first.
     for (std::size_t p = 0; p < prefill_.size() && !prefill_queue_.empty(); ++p) {
-        if (prefill_busy_[p]) continue;
+        if (prefill_busy_[p] || !ready(true, p)) continue;
         const std::uint64_t idx = prefill_queue_.front();
         prefill_queue_.pop_front();
         prefill_busy_[p] = 1;
@@ -317,6 +377,7 @@ void DisaggFleet::kv_removed(std::int32_t worker, std::uint64_t key, core::TimeN
 
 void DisaggFleet::first_token(std::int32_t worker, std::uint64_t request, core::TimeNs now) {
     if (dkv_) dkv_->first_token(worker, request, now);
+    if (obs_) obs_->on_first_token(request, now);
 }
 
 void DisaggFleet::finished(std::int32_t worker, std::uint64_t request, core::TimeNs now) {
@@ -328,6 +389,8 @@ void DisaggFleet::finished(std::int32_t worker, std::uint64_t request, core::Tim
         retry_scheduled_[d] = 1;
         sim_->schedule_at(now, id_, core::EventKind::Timer, d);
     }
+    if (obs_) obs_->on_finished(request, now);
+    leave(false, static_cast<std::int32_t>(d), now);
 }
 
 void DisaggFleet::prefill_done(std::int32_t /*worker*/, std::uint64_t request, core::TimeNs now) {

@@ -86,6 +86,17 @@ struct DisaggOptions {
 core::TimeNs transfer_duration_ns(std::int64_t bytes, double gbs_per_gpu, std::int32_t parallel_ranks,
                                   double latency_us);
 
+// A planner's view of a disaggregated fleet (planned_disagg.hpp): what it measures per interval and when a
+// draining worker has nothing left in flight.
+class DisaggObserver {
+public:
+    virtual ~DisaggObserver() = default;
+    virtual void on_first_token(std::uint64_t request, core::TimeNs now) = 0;
+    virtual void on_finished(std::uint64_t request, core::TimeNs now) = 0;
+    // A worker's requests in flight fell to 0 (prefill: its prompts are done; decode: its requests finished).
+    virtual void on_idle(bool prefill, std::int32_t slot, core::TimeNs now) = 0;
+};
+
 class DisaggFleet final : public core::Actor, public engine::EngineEventSink {
 public:
     struct Config {
@@ -119,6 +130,26 @@ public:
     void finished(std::int32_t worker, std::uint64_t request, core::TimeNs now) override;
     void prefill_done(std::int32_t worker, std::uint64_t request, core::TimeNs now) override;
 
+    // Planner: only slots with ready[slot] != 0 of each pool take new requests (the masks are read at every
+    // choice, the caller updates them in place; sized as the pools). Call before attach.
+    void set_planner(DisaggObserver* obs, std::span<const std::uint8_t> prefill_ready,
+                     std::span<const std::uint8_t> decode_ready);
+    // Planner: a fresh worker (empty cache) takes pool slot `slot`; the old one is kept alive (its last
+    // events may be queued) and the pool's KV router forgets the slot. The slot must have nothing in flight.
+    void replace_worker(bool prefill, std::int32_t slot, std::unique_ptr<engine::Worker> w);
+    // Requests a worker holds: prefill, from its accepted submit to its prompt's end; decode, from its
+    // reservation or local submit to its finish.
+    std::int64_t in_flight(bool prefill, std::int32_t slot) const {
+        return (prefill ? pflight_ : dflight_)[static_cast<std::size_t>(slot)];
+    }
+    // Engines of every worker that ever ran (for the run's counters).
+    template <class F>
+    void for_each_worker(F f) const {
+        for (const auto& w : retired_) f(*w);
+        for (const auto& w : prefill_) f(*w);
+        for (const auto& w : decode_) f(*w);
+    }
+
     std::span<const std::unique_ptr<engine::Worker>> prefill_workers() const { return prefill_; }
     std::span<const std::unique_ptr<engine::Worker>> decode_workers() const { return decode_; }
     std::size_t arrivals_so_far() const { return next_arrival_; }
@@ -145,6 +176,12 @@ private:
     void start_transfer(std::uint64_t idx, core::TimeNs now);
     void dispatch_prefill_queue();
     void retry_reservations(std::int32_t d, core::TimeNs now);
+    // Planner bookkeeping (no-ops on the counts' meaning for a static fleet).
+    void leave(bool prefill, std::int32_t slot, core::TimeNs now);
+    bool ready(bool prefill_pool, std::size_t slot) const {
+        const auto& m = prefill_pool ? pready_ : dready_;
+        return m.empty() || m[slot];
+    }
 
     const workload::Workload& wl_;
     metrics::Recorder& rec_;
@@ -160,6 +197,12 @@ private:
     std::vector<std::uint8_t> retry_scheduled_;
     core::RingDeque<std::uint64_t> prefill_queue_;  // decode_first: remote prefills not yet pulled
     std::vector<std::uint8_t> prefill_busy_;        // decode_first: a prefill worker holds one request
+    DisaggObserver* obs_ = nullptr;
+    std::span<const std::uint8_t> pready_, dready_;  // planner: per slot, 1 = ready (empty = all)
+    std::vector<std::int64_t> pflight_, dflight_;     // per slot: requests in flight
+    std::vector<std::unique_ptr<engine::Worker>> retired_;
+    std::vector<engine::WorkerLoad> ready_loads_;     // scratch: loads of the ready slots
+    std::vector<std::int32_t> ready_slots_;           // scratch: their slots
     core::Simulation* sim_ = nullptr;
     core::ActorId id_ = 0;
     std::size_t next_arrival_ = 0;

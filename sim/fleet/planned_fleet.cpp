@@ -335,8 +335,10 @@ void PlannedFleet::finished(std::int32_t worker, std::uint64_t request, core::Ti
     if (sl.state == State::Draining && sl.in_flight == 0) gone(worker, now);
 }
 
-metrics::PlannerReport PlannedFleet::finish(core::TimeNs end) {
-    metrics::PlannerReport r = report_;
+metrics::PlannerReport PlannedFleet::finish(core::TimeNs end) { return close_planner_report(report_, instances_, gpus_, end); }
+
+metrics::PlannerReport close_planner_report(metrics::PlannerReport r, const std::vector<PlannedFleet::Instance>& instances,
+                                            std::int32_t gpus, core::TimeNs end) {
     // Replay every worker's life as +/- steps in time order: the timeline, GPU-hours and the averages.
     struct Step {
         core::TimeNs t;
@@ -345,11 +347,11 @@ metrics::PlannerReport PlannedFleet::finish(core::TimeNs end) {
     std::vector<Step> steps;
     double cold_sum = 0;
     std::int64_t cold_n = 0;
-    for (const Instance& in : instances_) {
+    for (const PlannedFleet::Instance& in : instances) {
         const core::TimeNs stop = in.end >= 0 ? in.end : std::max(end, in.requested);
         const bool ready = in.ready >= 0 && in.ready <= stop;
         const bool drained = ready && in.drain >= 0 && in.drain <= stop;
-        r.gpu_hours += core::ns_to_seconds(stop - in.requested) * gpus_ / 3600.0;
+        r.gpu_hours += core::ns_to_seconds(stop - in.requested) * gpus / 3600.0;
         r.workers.push_back({in.slot, core::ns_to_seconds(in.requested), in.ready >= 0 ? core::ns_to_seconds(in.ready) : -1.0,
                              in.drain >= 0 ? core::ns_to_seconds(in.drain) : -1.0, core::ns_to_seconds(stop),
                              in.cancelled});

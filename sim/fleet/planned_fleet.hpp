@@ -137,4 +137,10 @@ private:
     metrics::PlannerReport report_;
 };
 
+// Closes the bills of a pool's worker lives at the run's `end` into `r`: GPU-hours (`gpus` per worker), the
+// replica timeline, the worker lives and the averages (PlannedFleet::finish; the disaggregated planner's
+// pools).
+metrics::PlannerReport close_planner_report(metrics::PlannerReport r, const std::vector<PlannedFleet::Instance>& instances,
+                                            std::int32_t gpus, core::TimeNs end);
+
 }  // namespace dynosim::sim::fleet

@@ -38,6 +38,12 @@ struct PlannerOptions {
     // Replica bounds, workers (Dynamo min_endpoint = 1). 1 <= min <= max.
     std::int32_t min_replicas = 1;
     std::int32_t max_replicas = 8;
+    // Disaggregated fleets (disagg.enabled): each pool's replica bounds, workers; 0 = min_replicas /
+    // max_replicas. A pool starts with disagg.prefill.workers / disagg.decode.workers. 1 <= min <= max.
+    std::int32_t prefill_min_replicas = 0;
+    std::int32_t prefill_max_replicas = 0;
+    std::int32_t decode_min_replicas = 0;
+    std::int32_t decode_max_replicas = 0;
     // Most GPUs the target replica count may use (workers x hardware.tp); 0 = no budget beyond
     // max_replicas. Dynamo max_gpu_budget = 8. >= 0.
     std::int32_t gpu_budget = 0;

@@ -33,57 +33,20 @@ bool parse_double(const std::string& s, double& out) {
 }
 }  // namespace
 
-PlannerProfile PlannerProfile::parse(const std::string& text, const std::string& source) {
-    PlannerProfile p;
-    std::istringstream in(text);
-    std::string line;
-    int lineno = 0;
-    bool header = false, have_gpus = false, have_format = false;
+namespace {
+// One pool's rows as read, before the grid is built.
+struct Section {
+    std::string pool = "aggregated";
+    int first_line = 0;
+    bool header = false, have_gpus = false;
+    std::int32_t gpus = 1;
     std::vector<ProfilePoint> pts;
-    auto fail = [&](const std::string& msg) -> void {
-        throw core::InputError(fmt::format("{}:{}: {}", source, lineno, msg));
-    };
-    while (std::getline(in, line)) {
-        ++lineno;
-        line = trim(line);
-        if (line.empty() || line[0] == '#') continue;
-        if (!header) {
-            if (line == kHeader) {
-                header = true;
-                continue;
-            }
-            const auto eq = line.find('=');
-            if (eq == std::string::npos)
-                fail(fmt::format("expected `key = value` or the header `{}`, got '{}'", kHeader, line));
-            const std::string key = trim(line.substr(0, eq)), value = trim(line.substr(eq + 1));
-            if (key == "format") {
-                if (value != kFormat) fail(fmt::format("format = {}: must be {}", value, kFormat));
-                have_format = true;
-            } else if (key == "gpus_per_worker") {
-                double g = 0;
-                if (!parse_double(value, g) || g < 1 || g != std::floor(g))
-                    fail(fmt::format("gpus_per_worker = {}: must be an integer >= 1", value));
-                p.gpus_ = static_cast<std::int32_t>(g);
-                have_gpus = true;
-            } else {
-                fail(fmt::format("unknown key '{}' (format, gpus_per_worker)", key));
-            }
-            continue;
-        }
-        std::vector<std::string> cells;
-        std::stringstream ss(line);
-        for (std::string c; std::getline(ss, c, ',');) cells.push_back(trim(c));
-        if (cells.size() != 5) fail(fmt::format("expected 5 fields ({}), got {}", kHeader, cells.size()));
-        double v[5];
-        static const char* names[] = {"isl", "osl", "rate_rps", "ttft_ms", "itl_ms"};
-        for (int k = 0; k < 5; ++k)
-            if (!parse_double(cells[static_cast<std::size_t>(k)], v[k]) || v[k] <= 0)
-                fail(fmt::format("{} = '{}': must be a number > 0", names[k], cells[static_cast<std::size_t>(k)]));
-        pts.push_back({v[0], v[1], v[2], v[3], v[4]});
-    }
-    if (!have_format) throw core::InputError(fmt::format("{}: missing `format = {}` (not a planner profile)", source, kFormat));
-    if (!have_gpus) throw core::InputError(fmt::format("{}: missing `gpus_per_worker = N`", source));
-    if (!header) throw core::InputError(fmt::format("{}: missing the header line `{}`", source, kHeader));
+};
+}  // namespace
+
+PlannerProfile PlannerProfile::build(std::int32_t gpus, std::vector<ProfilePoint> pts, const std::string& where) {
+    PlannerProfile p;
+    p.gpus_ = gpus;
     for (const auto& q : pts) {
         p.isls_.push_back(q.isl);
         p.osls_.push_back(q.osl);
@@ -108,9 +71,111 @@ PlannerProfile PlannerProfile::parse(const std::string& text, const std::string&
                 throw core::InputError(fmt::format(
                     "{}: isl = {}, osl = {}: needs at least two rows with distinct rate_rps (every isl x osl pair of "
                     "the grid must be profiled), has {}{}",
-                    source, p.isls_[i], p.osls_[j], c.size(), dup ? " with a repeated rate" : ""));
+                    where, p.isls_[i], p.osls_[j], c.size(), dup ? " with a repeated rate" : ""));
         }
     return p;
+}
+
+ProfileSet ProfileSet::parse(const std::string& text, const std::string& source) {
+    ProfileSet set;
+    std::istringstream in(text);
+    std::string line;
+    int lineno = 0;
+    bool have_format = false;
+    std::vector<Section> sections(1);
+    auto fail = [&](const std::string& msg) -> void {
+        throw core::InputError(fmt::format("{}:{}: {}", source, lineno, msg));
+    };
+    while (std::getline(in, line)) {
+        ++lineno;
+        line = trim(line);
+        if (line.empty() || line[0] == '#') continue;
+        Section* sec = &sections.back();
+        const auto eq = line.find('=');
+        // `pool = NAME` opens the next pool's section (the rows before the first one are the aggregated pool).
+        if (eq != std::string::npos && trim(line.substr(0, eq)) == "pool") {
+            const std::string value = trim(line.substr(eq + 1));
+            if (value != "aggregated" && value != "prefill" && value != "decode")
+                fail(fmt::format("pool = {}: must be aggregated, prefill or decode", value));
+            for (const auto& s : sections)
+                if (s.pool == value && (s.header || s.have_gpus || !s.pts.empty()))
+                    fail(fmt::format("pool = {}: the pool appears twice (first at line {})", value, s.first_line));
+            if (sec->header || sec->have_gpus) sections.emplace_back();
+            sections.back().pool = value;
+            sections.back().first_line = lineno;
+            continue;
+        }
+        if (!sec->header) {
+            if (line == kHeader) {
+                sec->header = true;
+                if (!sec->first_line) sec->first_line = lineno;
+                continue;
+            }
+            if (eq == std::string::npos)
+                fail(fmt::format("expected `key = value` or the header `{}`, got '{}'", kHeader, line));
+            const std::string key = trim(line.substr(0, eq)), value = trim(line.substr(eq + 1));
+            if (key == "format") {
+                if (value != kFormat) fail(fmt::format("format = {}: must be {}", value, kFormat));
+                have_format = true;
+            } else if (key == "gpus_per_worker") {
+                double g = 0;
+                if (!parse_double(value, g) || g < 1 || g != std::floor(g))
+                    fail(fmt::format("gpus_per_worker = {}: must be an integer >= 1", value));
+                sec->gpus = static_cast<std::int32_t>(g);
+                sec->have_gpus = true;
+                if (!sec->first_line) sec->first_line = lineno;
+            } else {
+                fail(fmt::format("unknown key '{}' (format, gpus_per_worker, pool)", key));
+            }
+            continue;
+        }
+        std::vector<std::string> cells;
+        std::stringstream ss(line);
+        for (std::string c; std::getline(ss, c, ',');) cells.push_back(trim(c));
+        if (cells.size() != 5) fail(fmt::format("expected 5 fields ({}), got {}", kHeader, cells.size()));
+        double v[5];
+        static const char* names[] = {"isl", "osl", "rate_rps", "ttft_ms", "itl_ms"};
+        for (int k = 0; k < 5; ++k)
+            if (!parse_double(cells[static_cast<std::size_t>(k)], v[k]) || v[k] <= 0)
+                fail(fmt::format("{} = '{}': must be a number > 0", names[k], cells[static_cast<std::size_t>(k)]));
+        sec->pts.push_back({v[0], v[1], v[2], v[3], v[4]});
+    }
+    if (!have_format) throw core::InputError(fmt::format("{}: missing `format = {}` (not a planner profile)", source, kFormat));
+    for (auto& s : sections) {
+        // An empty leading section (the file starts with `pool = ...`) holds no aggregated pool.
+        if (s.pool == "aggregated" && &s == &sections.front() && !s.header && !s.have_gpus && sections.size() > 1)
+            continue;
+        const std::string where = s.pool == "aggregated" ? source : fmt::format("{}: pool = {}", source, s.pool);
+        if (!s.have_gpus) throw core::InputError(fmt::format("{}: missing `gpus_per_worker = N`", where));
+        if (!s.header) throw core::InputError(fmt::format("{}: missing the header line `{}`", where, kHeader));
+        PlannerProfile p = PlannerProfile::build(s.gpus, std::move(s.pts), where);
+        (s.pool == "prefill" ? set.prefill : s.pool == "decode" ? set.decode : set.aggregated) = std::move(p);
+    }
+    return set;
+}
+
+ProfileSet ProfileSet::load(const std::string& path) {
+    std::ifstream f(path, std::ios::binary);
+    if (!f) throw core::InputError(fmt::format("planner.profile = {}: cannot open the file", path));
+    std::stringstream ss;
+    ss << f.rdbuf();
+    return parse(ss.str(), path);
+}
+
+std::string ProfileSet::format_pool(const std::string& pool, std::int32_t gpus_per_worker,
+                                    const std::vector<ProfilePoint>& points) {
+    std::string out = fmt::format("pool = {}\ngpus_per_worker = {}\n{}\n", pool, gpus_per_worker, kHeader);
+    for (const auto& p : points)
+        out += fmt::format("{:g},{:g},{:.6g},{:.4f},{:.4f}\n", p.isl, p.osl, p.rate_rps, p.ttft_ms, p.itl_ms);
+    return out;
+}
+
+PlannerProfile PlannerProfile::parse(const std::string& text, const std::string& source) {
+    ProfileSet set = ProfileSet::parse(text, source);
+    if (!set.aggregated)
+        throw core::InputError(fmt::format("{}: holds no aggregated profile (only pool = prefill / decode sections)",
+                                           source));
+    return std::move(*set.aggregated);
 }
 
 PlannerProfile PlannerProfile::load(const std::string& path) {

@@ -7,8 +7,13 @@
 // `gpus_per_worker`, required, and `format = dynosim-planner-profile-1`, required) come first; then the
 // header `isl,osl,rate_rps,ttft_ms,itl_ms` and one row per measured point. Every (isl, osl) pair of the
 // grid must be present with at least two rates; values are > 0.
+// A file may hold more than one pool (ProfileSet): a line `pool = prefill` or `pool = decode` opens that
+// pool's section (its own gpus_per_worker, header and rows, measured on one prefill or one decode worker of
+// a disaggregated fleet); the rows before the first such line are the aggregated worker's. A file without
+// `pool` lines is the aggregated profile alone, as before.
 #pragma once
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -37,6 +42,9 @@ public:
     const std::vector<double>& isls() const { return isls_; }
     const std::vector<double>& osls() const { return osls_; }
 
+    // The grid of one pool's rows; InputError naming `where` when a grid pair lacks two distinct rates.
+    static PlannerProfile build(std::int32_t gpus, std::vector<ProfilePoint> pts, const std::string& where);
+
 private:
     struct Curve {  // one (isl, osl) pair, rates ascending
         std::vector<ProfilePoint> pts;
@@ -51,6 +59,17 @@ private:
     std::int32_t gpus_ = 1;
     std::vector<double> isls_, osls_;
     std::vector<Curve> curves_;
+};
+
+// Every pool a profile file holds (absent pools are nullopt).
+struct ProfileSet {
+    std::optional<PlannerProfile> aggregated, prefill, decode;
+    // Throws core::InputError naming source:line (or source and the pool).
+    static ProfileSet parse(const std::string& text, const std::string& source);
+    static ProfileSet load(const std::string& path);
+    // One pool's section (`pool = NAME`, gpus_per_worker, header, rows), appended after PlannerProfile::format.
+    static std::string format_pool(const std::string& pool, std::int32_t gpus_per_worker,
+                                   const std::vector<ProfilePoint>& points);
 };
 
 }  // namespace dynosim::sim::fleet

@@ -15,10 +15,39 @@ std::string cell(double v, const char* f = "{:.4f}") {
 }
 }  // namespace
 
+PlannerReport combine_pool_reports(std::vector<PlannerReport> pools) {
+    PlannerReport r;
+    r.kind = pools.front().kind;
+    r.interval_s = pools.front().interval_s;
+    r.decisions = pools.front().decisions;  // one decision sets both pools
+    for (const auto& p : pools) {
+        r.gpu_hours += p.gpu_hours;
+        r.scale_up_events += p.scale_up_events;
+        r.scale_down_events += p.scale_down_events;
+        r.workers_requested += p.workers_requested;
+        r.workers_ready += p.workers_ready;
+        r.starts_cancelled += p.starts_cancelled;
+        r.workers_drained += p.workers_drained;
+        r.scale_ups_blocked += p.scale_ups_blocked;
+        r.mean_provisioned += p.mean_provisioned;  // a time-average is additive over pools
+    }
+    r.pools = std::move(pools);
+    return r;
+}
+
 std::string planner_report_json(const PlannerReport& r) {
     nlohmann::ordered_json j;
     j["kind"] = r.kind;
     j["interval_s"] = r.interval_s;
+    if (!r.pools.empty()) {
+        j["gpu_hours"] = r.gpu_hours;
+        j["decisions"] = r.decisions;
+        j["scale_up_events"] = r.scale_up_events;
+        j["scale_down_events"] = r.scale_down_events;
+        j["mean_provisioned"] = r.mean_provisioned;
+        for (const auto& p : r.pools) j[p.pool] = nlohmann::ordered_json::parse(planner_report_json(p));
+        return j.dump(2);
+    }
     j["gpus_per_worker"] = r.gpus_per_worker;
     j["gpu_hours"] = r.gpu_hours;
     j["decisions"] = r.decisions;
@@ -51,6 +80,18 @@ std::string planner_report_json(const PlannerReport& r) {
 }
 
 std::string planner_csv(const PlannerReport& r) {
+    if (!r.pools.empty()) {  // disaggregated: the pools' rows, each led by its pool's name
+        std::string out;
+        for (const auto& p : r.pools) {
+            const std::string part = planner_csv(p);
+            std::size_t line = 0;
+            for (std::size_t nl = part.find('\n'); nl != std::string::npos; line = nl + 1, nl = part.find('\n', line)) {
+                if (line == 0 && !out.empty()) continue;  // one header
+                out += (line == 0 ? std::string("pool,") : p.pool + ",") + part.substr(line, nl + 1 - line);
+            }
+        }
+        return out;
+    }
     std::string out =
         "t_s,arrivals,mean_isl,mean_osl,mean_ttft_ms,mean_itl_ms,kv_usage,queue_per_worker,predicted_rps,"
         "capacity_rps,ttft_correction,itl_correction,ready,starting,draining,target,finished,sla_attainment\n";

@@ -50,7 +50,14 @@ struct PlannerReport {
     std::vector<ReplicaPoint> timeline;
     std::vector<WorkerLife> workers;
     std::vector<PlannerInterval> intervals;
+    // A disaggregated fleet's planner: each pool's own report, named by `pool` ("prefill", "decode"); this
+    // report then holds only their sums (GPU-hours, events) and the decisions. Empty otherwise.
+    std::string pool;
+    std::vector<PlannerReport> pools;
 };
+
+// The report of a disaggregated fleet: the pools' reports under their names, GPU-hours and events summed.
+PlannerReport combine_pool_reports(std::vector<PlannerReport> pools);
 
 // The "planner" object of summary.json (stable key order, the timeline included).
 std::string planner_report_json(const PlannerReport& r);

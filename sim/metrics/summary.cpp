@@ -200,12 +200,21 @@ std::string format_summary(const Summary& s) {
     }
     out += fmt::format("fleet       {} workers, {} GPUs, {:.1f} GPU-seconds, {:.1f}% busy, {:.1f} s simulated\n",
                        s.num_workers, s.gpus, s.gpu_seconds, 100 * s.gpu_utilization, s.duration_s);
-    if (s.planner)
+    if (s.planner && !s.planner->pools.empty())
+        out += fmt::format("planner     {}: {:.3f} GPU-hours, {} decisions, {} up / {} down, mean provisioned {:.2f}\n",
+                           s.planner->kind, s.planner->gpu_hours, s.planner->decisions, s.planner->scale_up_events,
+                           s.planner->scale_down_events, s.planner->mean_provisioned);
+    else if (s.planner)
         out += fmt::format("planner     {}: {:.3f} GPU-hours, {} decisions, {} up / {} down, ready {}..{}, mean "
                            "provisioned {:.2f}\n",
                            s.planner->kind, s.planner->gpu_hours, s.planner->decisions, s.planner->scale_up_events,
                            s.planner->scale_down_events, s.planner->min_ready, s.planner->max_ready,
                            s.planner->mean_provisioned);
+    if (s.planner)
+        for (const auto& p : s.planner->pools)
+            out += fmt::format("  {:<9} {:.3f} GPU-hours, {} up / {} down, ready {}..{}, mean provisioned {:.2f}\n", p.pool,
+                               p.gpu_hours, p.scale_up_events, p.scale_down_events, p.min_ready, p.max_ready,
+                               p.mean_provisioned);
     return out;
 }
 

@@ -10,6 +10,7 @@
 #include "sim/engine/vllm_engine.hpp"
 #include "sim/engine/worker.hpp"
 #include "sim/fleet/disagg.hpp"
+#include "sim/fleet/planned_disagg.hpp"
 #include "sim/hw/gpu.hpp"
 #include "sim/hw/memory.hpp"
 #include "sim/hw/model.hpp"
@@ -19,6 +20,16 @@
 #include "sim/scenario/timeseries_columns.hpp"
 
 namespace dynosim::sim::scenario {
+
+// scenario_planner_disagg.cpp: the planner over the pools (planner.kind = sla).
+fleet::PoolBounds planner_pool_bounds(const ScenarioOptions& o, bool prefill);
+std::unique_ptr<fleet::PlannedDisaggFleet> make_planned_disagg(const ScenarioOptions& o, const workload::Workload& wl,
+                                                               fleet::DisaggFleet& fleet,
+                                                               fleet::PlannedDisaggFleet::WorkerFactory make,
+                                                               core::Simulation& sim);
+metrics::PlannerReport finish_planned_disagg(fleet::PlannedDisaggFleet& planned, core::TimeNs end,
+                                             metrics::RunInfo& info);
+void bill_planned_disagg(metrics::PlannerReport report, core::TimeNs busy_ns, metrics::Summary& summary);
 
 namespace {
 
@@ -105,17 +116,22 @@ Result run_disagg_scenario(const ScenarioOptions& o, const hw::ModelSpec& model,
     res.recorder = std::make_unique<metrics::Recorder>(*res.workload, o.metrics);
     core::Simulation sim(static_cast<std::uint64_t>(o.sim.seed));
 
-    const std::int32_t np = d.prefill.workers, nd = d.decode.workers;
-    for (std::int32_t i = 0; i < np; ++i)
-        pre.workers.push_back(std::make_unique<engine::Worker>(
-            i, std::make_unique<engine::VllmEngine>(pre.eng, static_cast<std::int32_t>(pre.blocks), i, *res.workload,
+    // Under a planner each pool has a slot per worker it may ever hold at once (planned_disagg.hpp).
+    const bool planned = o.planner.enabled();
+    const std::int32_t np = planned ? fleet::PlannedDisaggFleet::pool_slots(planner_pool_bounds(o, true))
+                                    : d.prefill.workers;
+    const std::int32_t nd = planned ? fleet::PlannedDisaggFleet::pool_slots(planner_pool_bounds(o, false))
+                                    : d.decode.workers;
+    auto make_worker = [&](bool prefill, std::int32_t slot) {
+        const Pool& p = prefill ? pre : dec;
+        const std::int32_t i = prefill ? slot : np + slot;
+        return std::make_unique<engine::Worker>(
+            i, std::make_unique<engine::VllmEngine>(p.eng, static_cast<std::int32_t>(p.blocks), i, *res.workload,
                                                     *res.recorder),
-            pre.timing, *res.recorder));
-    for (std::int32_t i = 0; i < nd; ++i)
-        dec.workers.push_back(std::make_unique<engine::Worker>(
-            np + i, std::make_unique<engine::VllmEngine>(dec.eng, static_cast<std::int32_t>(dec.blocks), np + i,
-                                                         *res.workload, *res.recorder),
-            dec.timing, *res.recorder));
+            p.timing, *res.recorder);
+    };
+    for (std::int32_t i = 0; i < np; ++i) pre.workers.push_back(make_worker(true, i));
+    for (std::int32_t i = 0; i < nd; ++i) dec.workers.push_back(make_worker(false, i));
 
     fleet::RouterOptions pr = o.router, dr = o.router;
     if (!pr.plugin.empty()) pr.plugin = dr.plugin = resolve_path(pr.plugin, o.base_dir).string();
@@ -146,7 +162,10 @@ Result run_disagg_scenario(const ScenarioOptions& o, const hw::ModelSpec& model,
 
     fleet::DisaggFleet fleet(*res.workload, *res.recorder, cfg, std::move(prouters), std::move(pre.workers),
                              std::move(drouters), std::move(dec.workers));
+    std::unique_ptr<fleet::PlannedDisaggFleet> planner;
+    if (planned) planner = make_planned_disagg(o, *res.workload, fleet, make_worker, sim);
     fleet.attach(sim);
+    if (planner) planner->attach(sim);
     // No step coalescing (fleet/disagg.hpp): workers step one event at a time whatever engine.coalesce_steps.
     const core::TimeNs until = o.sim.max_time_s > 0 ? core::seconds_to_ns(o.sim.max_time_s) : core::kTimeMax;
     if (o.metrics.timeseries_interval_s > 0) {
@@ -156,8 +175,7 @@ Result run_disagg_scenario(const ScenarioOptions& o, const hw::ModelSpec& model,
     }
     run_until(sim, until, progress, fleet, res.workload->requests.size(), res.timeseries.get());
 
-    for (const auto& w : fleet.prefill_workers()) res.recorder->counters().evictions += w->engine().evictions();
-    for (const auto& w : fleet.decode_workers()) res.recorder->counters().evictions += w->engine().evictions();
+    fleet.for_each_worker([&](engine::Worker& w) { res.recorder->counters().evictions += w.engine().evictions(); });
     metrics::RunInfo info;
     info.num_workers = np + nd;
     info.gpus_per_worker = o.hardware.tp;
@@ -165,7 +183,10 @@ Result run_disagg_scenario(const ScenarioOptions& o, const hw::ModelSpec& model,
     info.disaggregated = true;
     info.seed = static_cast<std::uint64_t>(o.sim.seed);
     info.end_ns = sim.now();
+    std::optional<metrics::PlannerReport> report;
+    if (planner) report = finish_planned_disagg(*planner, sim.now(), info);
     res.summary = metrics::summarize(*res.recorder, info, o.sla);
+    if (report) bill_planned_disagg(std::move(*report), res.recorder->counters().busy_ns, res.summary);
     res.stats.events = sim.events_delivered();
     res.stats.simulated_seconds = core::ns_to_seconds(sim.now());
     res.stats.kv_blocks_per_worker = dec.blocks - 1;

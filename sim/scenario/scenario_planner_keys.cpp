@@ -7,10 +7,13 @@ namespace dynosim::sim::scenario {
 
 using Opts = ScenarioOptions;
 
+void add_planner_disagg_bindings(std::vector<Binding<Opts>>& b);  // scenario_planner_disagg_keys.cpp
+std::vector<std::string> planner_disagg_problems(const Opts& o);  // scenario_planner_disagg_keys.cpp
+
 void add_planner_bindings(std::vector<Binding<Opts>>& b) {
     // clang-format off
     b.push_back(bind_key<Opts, std::string>("planner.kind", [](Opts& o) -> auto& { return o.planner.kind; },
-        "autoscaling of the aggregated fleet: none (static fleet.workers), sla (Dynamo's SLA planner: predicted load / profiled per-worker capacity at the targets) or load (queue depth and KV usage thresholds)"));
+        "autoscaling of the fleet: none (static fleet.workers), sla (Dynamo's SLA planner: predicted load / profiled per-worker capacity at the targets) or load (queue depth and KV usage thresholds); a disaggregated fleet (disagg.enabled): sla, per pool"));
     b.push_back(bind_key<Opts, double>("planner.interval_s", [](Opts& o) -> auto& { return o.planner.interval_s; },
         "adjustment interval, s: one scaling decision per interval (> 0; Dynamo default 180)"));
     b.push_back(bind_key<Opts, std::string>("planner.predictor", [](Opts& o) -> auto& { return o.planner.predictor; },
@@ -62,19 +65,18 @@ void add_planner_bindings(std::vector<Binding<Opts>>& b) {
     b.push_back(bind_key<Opts, std::int32_t>("planner.grace_intervals", [](Opts& o) -> auto& { return o.planner.grace_intervals; },
         "load: intervals after a scale-up without scale-down (>= 0; Dynamo 3)"));
     // clang-format on
+    add_planner_disagg_bindings(b);
 }
 
 std::vector<std::string> planner_problems(const Opts& o) {
     std::vector<std::string> out = o.planner.validate();
+    for (auto& p : planner_disagg_problems(o)) out.push_back(std::move(p));
     if (!o.planner.enabled()) return out;
-    if (o.disagg.enabled)
-        out.push_back(fmt::format("planner.kind = {}: scales aggregated fleets only; set disagg.enabled = false",
-                                  o.planner.kind));
     if (o.router.policy == "plugin")
         out.push_back(fmt::format("planner.kind = {}: router.policy = plugin cannot follow a changing set of "
                                   "workers; use a built-in router",
                                   o.planner.kind));
-    if (o.planner.gpu_budget > 0 && o.planner.gpu_budget < o.planner.min_replicas * o.hardware.tp)
+    if (!o.disagg.enabled && o.planner.gpu_budget > 0 && o.planner.gpu_budget < o.planner.min_replicas * o.hardware.tp)
         out.push_back(fmt::format("planner.gpu_budget = {}: must hold planner.min_replicas = {} workers of "
                                   "hardware.tp = {} GPUs",
                                   o.planner.gpu_budget, o.planner.min_replicas, o.hardware.tp));
