@@ -120,7 +120,12 @@ TimeNs Kvbm::onboard(std::span<const std::uint64_t> hashes, std::int32_t from, s
         for (std::size_t j = 0; j <= k; ++j) ++stats_[j].lookups;
         ++stats_[k].hits;
         ++per_tier[k];
-        tiers_[k].touch(tiers_[k].find(hashes[static_cast<std::size_t>(i)]));
+        // With the evict trigger, the G1 blocks this admission just took may have pushed the matched copy out
+        // of its tier (their old content was offloaded into it) after match(): the read started with that
+        // write, as KVBM pins a block being onboarded, so the block still counts as onboarded; only the
+        // dropped slot has no use left to record.
+        const std::int32_t slot = tiers_[k].find(hashes[static_cast<std::size_t>(i)]);
+        if (slot >= 0) tiers_[k].touch(slot);
     }
     // The block after the matched run (if the prompt has one) was looked for in every tier and missed.
     if (from + n < std::min<std::int32_t>(max, static_cast<std::int32_t>(hashes.size())))

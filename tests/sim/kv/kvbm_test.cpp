@@ -343,3 +343,21 @@ TEST_CASE("the run's time series shows how full each KVBM tier is", "[kvbm][time
     CHECK(peak > 0);
     CHECK(last * 2000 == Approx(std::min<double>(2000, static_cast<double>(r.summary.kvbm_tiers[0].offloaded_blocks))));
 }
+
+TEST_CASE("with the evict trigger an admission whose own G1 evictions push its matched host copies out still runs", "[kvbm]") {
+    // A tiny G1 pool and host tier under many shared prefixes: taking G1 blocks for an onboard offloads
+    // their old content into the full host tier, which drops copies the same admission matched.
+    for (const char* policy : {"lru", "lfu", "slru"}) {
+        INFO(policy);
+        const std::vector<std::string> sets = {"engine.num_gpu_blocks_override=200", "kvbm.host.num_blocks=64",
+                                               std::string("kvbm.host.policy=") + policy,
+                                               "kvbm.offload_trigger=evict", "workload.generator.num_requests=200",
+                                               "workload.generator.prefix.num_groups=30",
+                                               "workload.generator.prefix.prefix_tokens=512"};
+        const auto r = scenario::run_scenario(scenario::load_scenario_text("", "kvbm.toml", sets));
+        CHECK(r.summary.conserved);
+        REQUIRE(r.summary.kvbm_tiers.size() == 1);
+        CHECK(r.summary.kvbm_tiers[0].evictions > 0);
+        CHECK(r.summary.kvbm_tiers[0].onboarded_blocks > 0);
+    }
+}
