@@ -112,7 +112,7 @@ TEST_CASE("the compare table pads every column to its widest cell", "[framework]
 
 TEST_CASE("every example study loads", "[framework]") {
     for (const char* name : {"aggregated-vllm-gpu-budget", "router-engine-knobs", "tp-when-multi-gpu", "disagg-pd-split",
-                             "router-kv-knobs"}) {
+                             "router-kv-knobs", "kv-tier-knobs", "planner-settings"}) {
         INFO(name);
         const auto path = dynosim::test::source_dir() / "examples" / "studies" / (std::string(name) + ".toml");
         CHECK_NOTHROW(Study(load_study(path)));
