@@ -39,7 +39,7 @@ PlannedDisaggFleet::PlannedDisaggFleet(const workload::Workload& wl, DisaggFleet
         p.report.gpus_per_worker = p.bounds.gpus_per_worker;
         p.report.pool = pf ? "prefill" : "decode";
     }
-    first_token_ns_.assign(wl.requests.size(), -1);
+    sla_.bind(wl, o.ttft_ms, o.itl_ms);
     fleet_.set_planner(this, pre_.ready, dec_.ready);
 }
 
@@ -89,9 +89,7 @@ void PlannedDisaggFleet::tick(core::Simulation& sim) {
     r.arrivals = static_cast<std::int64_t>(upto - seen_arrivals_);
     seen_arrivals_ = upto;
     r.mean_isl = r.arrivals ? isl / static_cast<double>(r.arrivals) : kNaN;
-    r.mean_osl = finished_n_ ? osl_sum_ / static_cast<double>(finished_n_) : kNaN;
-    r.mean_ttft_ms = ttft_n_ ? ttft_sum_ms_ / static_cast<double>(ttft_n_) : kNaN;
-    r.mean_itl_ms = itl_gaps_ ? itl_sum_ms_ / static_cast<double>(itl_gaps_) : kNaN;
+    sla_.observe(r);
     DisaggObservation obs;
     obs.requests = r;
     obs.prefill_ready = count(true, State::Ready);
@@ -104,8 +102,7 @@ void PlannedDisaggFleet::tick(core::Simulation& sim) {
     apply(pre_, d.prefill_target, sim);
     apply(dec_, d.decode_target, sim);
 
-    ttft_n_ = finished_n_ = itl_gaps_ = good_n_ = 0;
-    ttft_sum_ms_ = osl_sum_ = itl_sum_ms_ = 0;
+    sla_.reset();
     if (more_to_do()) sim.schedule_at(sim.now() + interval_ns_, id_, core::EventKind::Timer, kTick);
 }
 
@@ -130,8 +127,8 @@ void PlannedDisaggFleet::record(Pool& p, const IntervalObservation& r, const Dis
     iv.starting = count(p.prefill, State::Starting);
     iv.draining = count(p.prefill, State::Draining);
     iv.target = target;
-    iv.finished = finished_n_;
-    iv.sla_attainment = finished_n_ ? static_cast<double>(good_n_) / static_cast<double>(finished_n_) : kNaN;
+    iv.finished = sla_.finished_count();
+    iv.sla_attainment = sla_.attainment();
     p.report.intervals.push_back(iv);
     const std::int32_t current = iv.ready + iv.starting;
     if (target > current) ++p.report.scale_up_events;
@@ -240,28 +237,9 @@ void PlannedDisaggFleet::on_idle(bool prefill, std::int32_t slot, core::TimeNs n
     if (p.slots[static_cast<std::size_t>(slot)].state == State::Draining) gone(p, slot, now);
 }
 
-void PlannedDisaggFleet::on_first_token(std::uint64_t request, core::TimeNs now) {
-    if (first_token_ns_[request] >= 0) return;
-    first_token_ns_[request] = now;
-    ttft_sum_ms_ += core::ns_to_ms(now - wl_.requests[request].arrival_ns);
-    ++ttft_n_;
-}
+void PlannedDisaggFleet::on_first_token(std::uint64_t request, core::TimeNs now) { sla_.first_token(request, now); }
 
-void PlannedDisaggFleet::on_finished(std::uint64_t request, core::TimeNs now) {
-    // As the aggregated fleet: lengths from the workload, the first token's time from on_first_token().
-    const std::int32_t out = wl_.requests[request].output_tokens;
-    const core::TimeNs first = first_token_ns_[request];
-    ++finished_n_;
-    osl_sum_ += out;
-    bool good = core::ns_to_ms(first - wl_.requests[request].arrival_ns) <= o_.ttft_ms;
-    if (out > 1) {
-        const double span = core::ns_to_ms(now - first);
-        itl_sum_ms_ += span;
-        itl_gaps_ += out - 1;
-        good = good && span / (out - 1) <= o_.itl_ms;
-    }
-    good_n_ += good;
-}
+void PlannedDisaggFleet::on_finished(std::uint64_t request, core::TimeNs now) { sla_.finished(request, now); }
 
 metrics::PlannerReport PlannedDisaggFleet::finish(core::TimeNs end) {
     std::vector<metrics::PlannerReport> pools;

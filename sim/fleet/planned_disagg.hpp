@@ -18,6 +18,7 @@
 #include "sim/core/simulation.hpp"
 #include "sim/fleet/disagg.hpp"
 #include "sim/fleet/disagg_planner.hpp"
+#include "sim/fleet/interval_sla.hpp"
 #include "sim/fleet/planned_fleet.hpp"
 #include "sim/metrics/planner_report.hpp"
 #include "sim/workload/request.hpp"
@@ -92,12 +93,10 @@ private:
     core::ActorId id_ = 0;
     core::TimeNs interval_ns_;
     Pool pre_, dec_;
-    std::vector<core::TimeNs> first_token_ns_;  // per request
 
     // This interval's measurements.
     std::size_t seen_arrivals_ = 0;  // arrivals counted so far (the fleet routes them)
-    double ttft_sum_ms_ = 0, osl_sum_ = 0, itl_sum_ms_ = 0;
-    std::int64_t ttft_n_ = 0, finished_n_ = 0, itl_gaps_ = 0, good_n_ = 0;
+    IntervalSla sla_;
 };
 
 }  // namespace dynosim::sim::fleet

@@ -41,7 +41,7 @@ PlannedFleet::PlannedFleet(const workload::Workload& wl, metrics::Recorder& rec,
     changed_.reserve(n);
     kv_ = dynamic_cast<KvRouter*>(routers_.front().get());
     if (kv_) kv_->set_eligible(eligible_);
-    first_token_ns_.assign(wl.requests.size(), -1);
+    sla_.bind(wl, o.ttft_ms, o.itl_ms);
     report_.kind = o.kind;
     report_.interval_s = o.interval_s;
     report_.gpus_per_worker = gpus_per_worker;
@@ -151,9 +151,7 @@ void PlannedFleet::tick(core::Simulation& sim) {
     obs.interval_s = o_.interval_s;
     obs.arrivals = arrivals_;
     obs.mean_isl = arrivals_ ? isl_sum_ / static_cast<double>(arrivals_) : kNaN;
-    obs.mean_osl = finished_n_ ? osl_sum_ / static_cast<double>(finished_n_) : kNaN;
-    obs.mean_ttft_ms = ttft_n_ ? ttft_sum_ms_ / static_cast<double>(ttft_n_) : kNaN;
-    obs.mean_itl_ms = itl_gaps_ ? itl_sum_ms_ / static_cast<double>(itl_gaps_) : kNaN;
+    sla_.observe(obs);
     obs.ready = count(State::Ready);
     obs.starting = count(State::Starting);
     obs.draining = count(State::Draining);
@@ -179,8 +177,8 @@ void PlannedFleet::tick(core::Simulation& sim) {
     iv.starting = obs.starting;
     iv.draining = obs.draining;
     iv.target = d.target;
-    iv.finished = finished_n_;
-    iv.sla_attainment = finished_n_ ? static_cast<double>(good_n_) / static_cast<double>(finished_n_) : kNaN;
+    iv.finished = sla_.finished_count();
+    iv.sla_attainment = sla_.attainment();
     report_.intervals.push_back(iv);
 
     const std::int32_t current = obs.ready + obs.starting;
@@ -189,8 +187,9 @@ void PlannedFleet::tick(core::Simulation& sim) {
     apply(d.target, sim);
     last_target_ = d.target;
 
-    arrivals_ = ttft_n_ = finished_n_ = itl_gaps_ = good_n_ = samples_ = 0;
-    isl_sum_ = ttft_sum_ms_ = osl_sum_ = itl_sum_ms_ = kv_sum_ = queue_sum_ = 0;
+    sla_.reset();
+    arrivals_ = samples_ = 0;
+    isl_sum_ = kv_sum_ = queue_sum_ = 0;
     next_tick_ = more_to_do() ? sim.now() + interval_ns_ : core::kTimeMax;
     if (next_tick_ != core::kTimeMax) sim.schedule_at(next_tick_, id_, core::EventKind::Timer, kTick);
 }
@@ -307,27 +306,12 @@ void PlannedFleet::kv_removed(std::int32_t worker, std::uint64_t key, core::Time
 }
 
 void PlannedFleet::first_token(std::int32_t worker, std::uint64_t request, core::TimeNs now) {
-    first_token_ns_[request] = now;
-    ttft_sum_ms_ += core::ns_to_ms(now - wl_.requests[request].arrival_ns);
-    ++ttft_n_;
+    sla_.first_token(request, now);
     if (kv_) kv_->first_token(worker, request, now);
 }
 
 void PlannedFleet::finished(std::int32_t worker, std::uint64_t request, core::TimeNs now) {
-    // Engines report before they record the token, so lengths and times come from the workload and from
-    // first_token(), not from the recorder.
-    const std::int32_t out = wl_.requests[request].output_tokens;
-    const core::TimeNs first = first_token_ns_[request];
-    ++finished_n_;
-    osl_sum_ += out;
-    bool good = core::ns_to_ms(first - wl_.requests[request].arrival_ns) <= o_.ttft_ms;
-    if (out > 1) {
-        const double span = core::ns_to_ms(now - first);
-        itl_sum_ms_ += span;
-        itl_gaps_ += out - 1;
-        good = good && span / (out - 1) <= o_.itl_ms;
-    }
-    good_n_ += good;
+    sla_.finished(request, now);
     if (kv_) kv_->finished(worker, request, now);
     Slot& sl = slots_[static_cast<std::size_t>(worker)];
     --sl.in_flight;

@@ -19,6 +19,7 @@
 #include "sim/core/simulation.hpp"
 #include "sim/engine/kv_events.hpp"
 #include "sim/engine/worker.hpp"
+#include "sim/fleet/interval_sla.hpp"
 #include "sim/fleet/planner.hpp"
 #include "sim/fleet/router.hpp"
 #include "sim/metrics/planner_report.hpp"
@@ -125,12 +126,11 @@ private:
     std::size_t next_arrival_ = 0;
     core::TimeNs next_tick_ = core::kTimeMax, next_sample_ = core::kTimeMax;
     std::int64_t in_flight_total_ = 0;
-    std::vector<core::TimeNs> first_token_ns_;  // per request, from first_token()
 
     // This interval's measurements.
     std::int64_t arrivals_ = 0;
-    double isl_sum_ = 0, ttft_sum_ms_ = 0, osl_sum_ = 0, itl_sum_ms_ = 0;
-    std::int64_t ttft_n_ = 0, finished_n_ = 0, itl_gaps_ = 0, good_n_ = 0;
+    double isl_sum_ = 0;
+    IntervalSla sla_;
     double kv_sum_ = 0, queue_sum_ = 0;
     std::int64_t samples_ = 0;
     std::int32_t last_target_ = 0;

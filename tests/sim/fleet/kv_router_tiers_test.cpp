@@ -12,43 +12,14 @@
 #include "sim/metrics/summary.hpp"
 #include "sim/scenario/scenario.hpp"
 #include "sim/workload/block_hashes.hpp"
+#include "tests/sim/fleet/kv_router_fixture.hpp"
 
 using namespace dynosim::sim;
+using namespace dynosim::sim::test_kv_router;
 
 namespace {
 
-constexpr std::int32_t kBs = 16;
 constexpr std::int32_t kHost = 0, kDisk = 1, kRemote = 2;
-
-// Requests of `blocks` full blocks each; requests with the same `prefix` share all their blocks.
-workload::Workload make_workload(const std::vector<std::pair<std::int32_t, std::uint64_t>>& blocks_and_prefix) {
-    workload::Workload w;
-    for (const auto& [blocks, prefix] : blocks_and_prefix) {
-        workload::Request r;
-        r.input_tokens = blocks * kBs;
-        r.output_tokens = 4;
-        r.hash_block_tokens = kBs;
-        for (std::int32_t b = 0; b < blocks; ++b) r.block_hashes.push_back(prefix * 1000 + static_cast<std::uint64_t>(b));
-        w.requests.push_back(r);
-    }
-    workload::finalize(w);
-    return w;
-}
-
-std::vector<std::uint64_t> keys_of(const workload::Workload& w, std::size_t i) {
-    std::vector<std::uint64_t> k;
-    workload::engine_block_hashes(w.requests[i], kBs, w.requests[i].input_tokens, 0, k,
-                                  workload::group_blocks(w, kBs));
-    return k;
-}
-
-fleet::KvRouter make(const workload::Workload& w, std::int32_t workers, fleet::RouterOptions o = {},
-                     std::uint64_t seed = 1) {
-    o.policy = "kv";
-    fleet::KvRouter r(o, core::Rng(seed));
-    r.bind(w, kBs, workers);
-    return r;
-}
 
 // The workers each request of `seeds` runs goes to, for request 1 of `w` after `setup`.
 template <class Setup>

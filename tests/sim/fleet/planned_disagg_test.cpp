@@ -8,8 +8,10 @@
 #include "sim/fleet/planner_profile.hpp"
 #include "sim/scenario/scenario.hpp"
 #include "test_support.hpp"
+#include "tests/sim/fleet/planner_fixture.hpp"
 
 using namespace dynosim::sim;
+using namespace dynosim::sim::test_planner;
 using Catch::Matchers::Contains;
 
 namespace {
@@ -36,36 +38,13 @@ isl,osl,rate_rps,ttft_ms,itl_ms
 1024,64,64,100,40
 )";
 
-// One folder per test (`tag`): ctest runs test cases in parallel processes, and temp_dir empties its folder.
-std::string profile_file(const std::string& tag) {
-    const auto dir = dynosim::test::temp_dir("planned-disagg-profile-" + tag);
-    dynosim::test::write_file(dir / "profile.csv", kProfile);
-    return (dir / "profile.csv").string();
-}
-
-// Fixed 1024 / 64 requests at a rate schedule on one prefill and one decode worker under the SLA planner.
+// Fixed 1024 / 64 requests at a rate schedule on one prefill and one decode worker under the SLA planner;
+// `tag` names the profile's folder.
 std::string planned(const std::string& tag, const std::string& schedule, const std::string& extra = "") {
-    return R"(
-[model]
-name = "Llama-3.1-8B"
-[hardware]
-gpu = "H100-SXM"
-[disagg]
+    return fixed_workload(schedule) + R"([disagg]
 enabled = true
 prefill.workers = 1
 decode.workers = 1
-[workload]
-kind = "generator"
-[workload.generator]
-duration_s = 0
-[workload.generator.arrival]
-schedule = )" + schedule + R"(
-[workload.generator.input]
-kind = "fixed"
-value = 1024
-[workload.generator.output]
-kind = "fixed"
-value = 64
 [planner]
 kind = "sla"
 interval_s = 10
@@ -74,11 +53,7 @@ cold_start_s = 30
 ttft_ms = 500
 itl_ms = 20
 correction = false
-profile = ")" + profile_file(tag) + "\"\n" + extra;
-}
-
-scenario::Result run_text(const std::string& text, const std::vector<std::string>& sets = {}) {
-    return scenario::run_scenario(scenario::load_scenario_text(text, "test.toml", sets));
+profile = ")" + write_profile("planned-disagg-profile-" + tag, kProfile).string() + "\"\n" + extra;
 }
 
 const char* kBurst = "[{ duration_s = 40, rate_start = 2 }, { duration_s = 90, rate_start = 60 }, { duration_s = 60, "

@@ -10,8 +10,10 @@
 #include "sim/fleet/predictor.hpp"
 #include "sim/scenario/scenario.hpp"
 #include "test_support.hpp"
+#include "tests/sim/fleet/planner_fixture.hpp"
 
 using namespace dynosim::sim;
+using namespace dynosim::sim::test_planner;
 using Catch::Matchers::Contains;
 
 namespace {
@@ -29,37 +31,10 @@ isl,osl,rate_rps,ttft_ms,itl_ms
 1024,64,16,5000,40
 )";
 
-std::filesystem::path profile_file() {
-    const auto dir = dynosim::test::temp_dir("planner-profile");
-    dynosim::test::write_file(dir / "profile.csv", kProfile);
-    return dir / "profile.csv";
-}
-
 // Fixed 1024 / 64 requests on Llama-3.1-8B / H100 at a rate schedule, under `planner`.
 std::string planned(const std::string& schedule, const std::string& planner) {
-    return R"(
-[model]
-name = "Llama-3.1-8B"
-[hardware]
-gpu = "H100-SXM"
-[workload]
-kind = "generator"
-[workload.generator]
-duration_s = 0
-[workload.generator.arrival]
-schedule = )" + schedule + R"(
-[workload.generator.input]
-kind = "fixed"
-value = 1024
-[workload.generator.output]
-kind = "fixed"
-value = 64
-[planner]
-profile = ")" + profile_file().string() + "\"\n" + planner;
-}
-
-scenario::Result run_text(const std::string& text, const std::vector<std::string>& sets = {}) {
-    return scenario::run_scenario(scenario::load_scenario_text(text, "test.toml", sets));
+    return fixed_workload(schedule) + "[planner]\nprofile = \"" + write_profile("planner-profile", kProfile).string() +
+           "\"\n" + planner;
 }
 
 // The life (from the report) of the worker in `slot` at time t_s, or null.
