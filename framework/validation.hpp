@@ -62,8 +62,9 @@ struct ValidateOptions {
     // `dynosim calib fit --method simulate` with the overheads it fits (result 9.60 ms).
     double frontend_ms = 9.6;
     // CPU KV pool of a row whose cpu_offload is True, GiB over all TP ranks (vLLM's --kv-offloading-size).
-    // Default 8: the study's runs configure cpu_bytes_to_use = 8589934592 (its kv_cache_extractor reads
-    // this from vllm.log). A numeric cpu_offload is that size in GiB instead.
+    // Default 8: the cpu_bytes_to_use = 8589934592 of the vllm.log line the study's log parser
+    // (experiment/kv_cache_extractor.py) documents; the runs table itself carries only True / False. A
+    // numeric cpu_offload is that size in GiB instead.
     double cpu_offload_default_gib = 8;
     // Seed of the generated workloads (arrival times, user picks) and of the simulation.
     std::uint64_t seed = 1;
