@@ -338,9 +338,10 @@ double cpu_offload_gib(const std::string& value, const ValidateOptions& o) {
     char* end = nullptr;
     const double gib = std::strtod(num.c_str(), &end);
     if (num.empty() || end != num.c_str() + num.size() || !std::isfinite(gib) || !(gib > 0))
-        throw InputError(fmt::format("cannot model cpu_offload = '{}': expected empty/False (no offload), True (the "
-                                     "study's {} GiB CPU KV pool) or a size in GiB such as 16 or 16GiB",
-                                     value, o.cpu_offload_default_gib));
+        throw InputError(
+            fmt::format("cannot model cpu_offload = '{}': expected empty/False (no offload), True (the "
+                        "study's {} GiB CPU KV pool) or a size in GiB such as 16 or 16GiB",
+                        value, o.cpu_offload_default_gib));
     return gib;
 }
 

@@ -92,7 +92,8 @@ RunSpec parse_run(const RunsTable& t, std::size_t row);
 // and `output_len` forced output tokens.
 sim::workload::Workload make_run_workload(const RunSpec& run, const ValidateOptions& o);
 // CPU KV pool size of a cpu_offload value, GiB: 0 for empty / False, `o.cpu_offload_default_gib` for True,
-// else the value as GiB ("16", "16GiB"). Throws core::InputError ("cannot model cpu_offload = ...") otherwise.
+// else the value as GiB ("16", "16GiB"). Throws core::InputError ("cannot model cpu_offload = ...")
+// otherwise.
 double cpu_offload_gib(const std::string& value, const ValidateOptions& o);
 // The scenario of a run (model, GPU, TP/DP, dtypes, vLLM knobs, KV blocks, the CPU KV tier of cpu_offload as
 // the KVBM host tier). Throws core::InputError ("cannot model ...") for a row the simulator cannot model

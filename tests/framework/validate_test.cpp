@@ -167,8 +167,8 @@ TEST_CASE("validate on two rows runs and writes both files", "[validate]") {
         return;
     }
     const auto dir = dynosim::test::temp_dir("validate-cli");
-    dynosim::test::write_file(dir / "runs.csv", std::string(kHeader) + "\n" + row("a", "", "2x60s;4x30s") + "\n" +
-                                                    row("b", "maybe", "2x60s") + "\n");
+    dynosim::test::write_file(dir / "runs.csv", std::string(kHeader) + "\n" + row("a", "", "2x60s;4x30s") +
+                                                    "\n" + row("b", "maybe", "2x60s") + "\n");
     const auto r = dynosim::test::run_cli("validate " + (dir / "runs.csv").string() + " --out " +
                                           (dir / "out").string() + " --jobs 2 --data " +
                                           dynosim::test::data_dir().string());
@@ -226,7 +226,8 @@ TEST_CASE("validate runs a cpu_offload row with a host KV tier that serves evict
     REQUIRE(with.error.empty());
     REQUIRE(with.metrics.size() == 1);
     REQUIRE(without.metrics.size() == 1);
-    INFO("TTFT without " << without.metrics[0].predicted << " ms, with " << with.metrics[0].predicted << " ms");
+    INFO("TTFT without " << without.metrics[0].predicted << " ms, with " << with.metrics[0].predicted
+                         << " ms");
     // Loading a prompt's blocks over PCIe is much faster than recomputing 1200 tokens.
     CHECK(with.metrics[0].predicted < 0.9 * without.metrics[0].predicted);
     CHECK(with.unfinished == 0);
