@@ -323,15 +323,33 @@ std::string model_family(const std::string& model) {
     return out.empty() ? name : out;
 }
 
+double cpu_offload_gib(const std::string& value, const ValidateOptions& o) {
+    const std::string v = lower(trim(value));
+    if (v.empty() || v == "false" || v == "0" || v == "none" || v == "no" || v == "off") return 0;
+    if (v == "true" || v == "yes" || v == "on" || v == "1") return o.cpu_offload_default_gib;
+    // A size: "16", "16gib", "16gb" (GiB, vLLM's --kv-offloading-size unit).
+    std::string num = v;
+    for (const char* unit : {"gib", "gb", "g"})
+        if (num.ends_with(unit)) {
+            num.resize(num.size() - std::string(unit).size());
+            break;
+        }
+    num = trim(num);
+    char* end = nullptr;
+    const double gib = std::strtod(num.c_str(), &end);
+    if (num.empty() || end != num.c_str() + num.size() || !std::isfinite(gib) || !(gib > 0))
+        throw InputError(
+            fmt::format("cannot model cpu_offload = '{}': expected empty/False (no offload), True (the "
+                        "study's {} GiB CPU KV pool) or a size in GiB such as 16 or 16GiB",
+                        value, o.cpu_offload_default_gib));
+    return gib;
+}
+
 sc::ScenarioOptions make_run_scenario(const RunSpec& run, const ValidateOptions& o) {
     // Declared before the first throw: GCC 12 destroys a not-yet-constructed NRVO variable when an
     // exception leaves the function ahead of its declaration.
     sc::ScenarioOptions s;
-    const std::string off = lower(run.cpu_offload);
-    if (!(off.empty() || off == "false" || off == "0" || off == "none" || off == "no" || off == "off"))
-        throw InputError(fmt::format("cannot model cpu_offload = '{}': a CPU KV tier (offload) is not modelled "
-                                     "yet (KVBM issue)",
-                                     run.cpu_offload));
+    const double offload_gib = cpu_offload_gib(run.cpu_offload, o);
     if (run.arrivals != "poisson")
         throw InputError(fmt::format("cannot model arrivals = '{}': only poisson", run.arrivals));
     if (run.engine != "vllm" && run.engine != "sglang" && run.engine != "trtllm")
@@ -382,6 +400,16 @@ sc::ScenarioOptions make_run_scenario(const RunSpec& run, const ValidateOptions&
     s.engine.async_scheduling = run.engine == "vllm";
     s.engine.gpu_memory_utilization = run.gpu_mem_util;
     s.engine.num_gpu_blocks_override = run.total_kv_blocks;
+    if (offload_gib > 0) {
+        // vLLM's native offloading connector (--kv-offloading-size, total over the TP ranks): every full
+        // block the engine computes is stored to a CPU LRU pool, and a prompt block missing on the GPU but
+        // held there is loaded back before the request runs. That is the KVBM host tier with the
+        // "register" trigger (docs/kvbm.md). Each TP rank copies its shard over its own host link.
+        s.kvbm.host.capacity_gb = offload_gib * 1073741824.0 / 1e9;
+        s.kvbm.host.bandwidth_gbps = sim::hw::find_gpu(s.hardware.gpu).pcie_bw * run.tp / 1e9;
+        s.kvbm.host.policy = "lru";
+        s.kvbm.offload_trigger = "register";
+    }
     s.sim.seed = static_cast<std::int64_t>(o.seed);
     if (auto problems = s.validate(); !problems.empty()) throw InputError("cannot model: " + problems.front());
     return s;

@@ -61,6 +61,11 @@ struct ValidateOptions {
     // minus simulated stage-0 mean TTFT (vLLM 0.15.1, H100), one value for (H100, vLLM); printed by
     // `dynosim calib fit --method simulate` with the overheads it fits (result 9.60 ms).
     double frontend_ms = 9.6;
+    // CPU KV pool of a row whose cpu_offload is True, GiB over all TP ranks (vLLM's --kv-offloading-size).
+    // Default 8: the cpu_bytes_to_use = 8589934592 of the vllm.log line the study's log parser
+    // (experiment/kv_cache_extractor.py) documents; the runs table itself carries only True / False. A
+    // numeric cpu_offload is that size in GiB instead.
+    double cpu_offload_default_gib = 8;
     // Seed of the generated workloads (arrival times, user picks) and of the simulation.
     std::uint64_t seed = 1;
     // Data folder (models/ under it). Empty = scenario::find_data_dir(".").
@@ -86,8 +91,13 @@ RunSpec parse_run(const RunsTable& t, std::size_t row);
 // group's system prompt is the shared prefix (block hashes per group), then a unique question, framing
 // and `output_len` forced output tokens.
 sim::workload::Workload make_run_workload(const RunSpec& run, const ValidateOptions& o);
-// The scenario of a run (model, GPU, TP/DP, dtypes, vLLM knobs, KV blocks). Throws core::InputError
-// ("cannot model ...") for a row the simulator cannot model (unknown GPU or model, CPU offload).
+// CPU KV pool size of a cpu_offload value, GiB: 0 for empty / False, `o.cpu_offload_default_gib` for True,
+// else the value as GiB ("16", "16GiB"). Throws core::InputError ("cannot model cpu_offload = ...")
+// otherwise.
+double cpu_offload_gib(const std::string& value, const ValidateOptions& o);
+// The scenario of a run (model, GPU, TP/DP, dtypes, vLLM knobs, KV blocks, the CPU KV tier of cpu_offload as
+// the KVBM host tier). Throws core::InputError ("cannot model ...") for a row the simulator cannot model
+// (unknown GPU or model, unknown cpu_offload value).
 sim::scenario::ScenarioOptions make_run_scenario(const RunSpec& run, const ValidateOptions& o);
 
 // The metrics of a set of requests, as the study measures them (ms).

@@ -136,18 +136,21 @@ TEST_CASE("validate ITL is the study's definition", "[validate]") {
     CHECK(fw::percentile({1, 2, 3, 4}, 50) == Approx(2.5));
 }
 
-TEST_CASE("validate cannot model CPU offload or an unknown GPU, per row", "[validate]") {
+TEST_CASE("validate cannot model an unknown cpu_offload value or an unknown GPU per row", "[validate]") {
     fw::RunSpec run;
     run.model = "Qwen/Qwen2.5-7B-Instruct";
     run.hardware = "H100";
     run.precision = "FP16";
-    run.cpu_offload = "True";
+    run.cpu_offload = "sometimes";
     run.stages = {{1, 1}};
     run.output_len = 8;
     fw::ValidateOptions o;
     o.data_dir = dynosim::test::data_dir();
     auto r = fw::validate_run(run, o);
-    CHECK_THAT(r.error, Catch::Contains("cannot model cpu_offload"));
+    CHECK_THAT(r.error, Catch::Contains("cannot model cpu_offload = 'sometimes'"));
+    run.cpu_offload = "-4GiB";
+    r = fw::validate_run(run, o);
+    CHECK_THAT(r.error, Catch::Contains("cannot model cpu_offload = '-4GiB'"));
     run.cpu_offload = "False";
     run.hardware = "TPU-v5";
     r = fw::validate_run(run, o);
@@ -164,17 +167,68 @@ TEST_CASE("validate on two rows runs and writes both files", "[validate]") {
         return;
     }
     const auto dir = dynosim::test::temp_dir("validate-cli");
-    dynosim::test::write_file(dir / "runs.csv", std::string(kHeader) + "\n" + row("a", "", "2x60s;4x30s") + "\n" +
-                                                    row("b", "True", "2x60s") + "\n");
+    dynosim::test::write_file(dir / "runs.csv", std::string(kHeader) + "\n" + row("a", "", "2x60s;4x30s") +
+                                                    "\n" + row("b", "maybe", "2x60s") + "\n");
     const auto r = dynosim::test::run_cli("validate " + (dir / "runs.csv").string() + " --out " +
                                           (dir / "out").string() + " --jobs 2 --data " +
                                           dynosim::test::data_dir().string());
     INFO(r.output);
     CHECK(r.exit_code == 1);  // row b cannot be modelled; row a still ran
-    CHECK_THAT(r.output, Catch::Contains("row b: cannot model cpu_offload"));
+    CHECK_THAT(r.output, Catch::Contains("row b: cannot model cpu_offload = 'maybe'"));
     const auto rows = dynosim::test::read_file(dir / "out" / "rows.csv");
     const auto summary = dynosim::test::read_file(dir / "out" / "summary.csv");
     CHECK_THAT(rows, Catch::Contains("a,a-run,Qwen/Qwen2.5-7B-Instruct,qwen2.5,H100,codegen,s1,e2e_mean_ms,1950.0000"));
     CHECK_THAT(summary, Catch::Contains("all,all,itl_mean_ms,1,"));
     CHECK_THAT(summary, Catch::Contains("stage,s0,e2e_mean_ms,1,"));
+}
+
+TEST_CASE("validate runs a cpu_offload row with a host KV tier that serves evicted prompts", "[validate]") {
+    if (!std::filesystem::exists(dynosim::test::data_dir() / "models" / "Qwen--Qwen2.5-7B-Instruct")) {
+        WARN("shared data not found; skipped");
+        return;
+    }
+    // 40 distinct 1226-token prompts (77 blocks each, 3080 in all) cycled through a 400-block GPU pool: a
+    // prompt is evicted before it comes back, so without a CPU tier every request recomputes its prompt.
+    fw::RunSpec run;
+    run.id = "offload";
+    run.model = "Qwen/Qwen2.5-7B-Instruct";
+    run.hardware = "H100";
+    run.precision = "BF16";
+    run.max_num_batched_tokens = 2048;
+    run.max_num_seqs = 128;
+    run.max_model_len = 4096;
+    run.sys_prompt_len = 1000;
+    run.question_len = 200;
+    run.output_len = 16;
+    run.num_system_prompts = 20;
+    run.users_per_prompt = 2;
+    run.stages = {{4, 30}};
+    run.total_kv_blocks = 400;
+    run.measured["summary_ttft_mean_ms"] = 100;
+    fw::ValidateOptions o;
+    o.data_dir = dynosim::test::data_dir();
+
+    run.cpu_offload = "False";
+    CHECK_FALSE(fw::make_run_scenario(run, o).kvbm.enabled());
+    const auto without = fw::validate_run(run, o);
+    REQUIRE(without.error.empty());
+
+    run.cpu_offload = "True";  // the study's 8 GiB pool (vLLM --kv-offloading-size 8)
+    const auto s = fw::make_run_scenario(run, o);
+    CHECK(s.kvbm.enabled());
+    CHECK(s.kvbm.host.capacity_gb == Approx(8.0 * 1073741824.0 / 1e9));
+    CHECK(s.kvbm.host.bandwidth_gbps == Approx(64));  // H100-SXM PCIe Gen5 x16, one rank
+    CHECK(s.kvbm.offload_trigger == "register");
+    run.cpu_offload = "16GiB";
+    CHECK(fw::make_run_scenario(run, o).kvbm.host.capacity_gb == Approx(16.0 * 1073741824.0 / 1e9));
+    run.cpu_offload = "True";
+    const auto with = fw::validate_run(run, o);
+    REQUIRE(with.error.empty());
+    REQUIRE(with.metrics.size() == 1);
+    REQUIRE(without.metrics.size() == 1);
+    INFO("TTFT without " << without.metrics[0].predicted << " ms, with " << with.metrics[0].predicted
+                         << " ms");
+    // Loading a prompt's blocks over PCIe is much faster than recomputing 1200 tokens.
+    CHECK(with.metrics[0].predicted < 0.9 * without.metrics[0].predicted);
+    CHECK(with.unfinished == 0);
 }
