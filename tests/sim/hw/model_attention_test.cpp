@@ -125,8 +125,7 @@ TEST_CASE("attention data parallel multiplies MLA KV capacity", "[hw][memory][ml
 }
 
 TEST_CASE("bad MLA and window fields name the file and the field", "[hw][model]") {
-    const auto dir = std::filesystem::temp_directory_path() / "dynosim_mla_cfg";
-    std::filesystem::create_directories(dir);
+    const auto dir = dynosim::test::temp_dir("mla-cfg");
     auto write = [&](const std::string& extra) {
         std::ofstream(dir / "config.json")
             << R"({"num_hidden_layers": 4, "hidden_size": 256, "num_attention_heads": 4, "vocab_size": 100,
