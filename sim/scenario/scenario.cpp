@@ -307,6 +307,8 @@ Result run_scenario_impl(const ScenarioOptions& o, std::optional<workload::Workl
     if (eng.sglang.max_running_requests == 0)
         eng.sglang.max_running_requests = sglang_max_running(pool_tokens, eng.max_model_len);
     if (o.planner.enabled()) return run_planned_scenario(o, eng, blocks, kv_block, timing_model, sim, std::move(res), progress);
+    // A KV block lives on one attention rank (tp / attention_dp GPUs), each holding its share of the heads.
+    const std::int32_t attn_tp = o.hardware.tp / o.hardware.attention_dp;
     std::vector<std::unique_ptr<engine::Worker>> workers;
     for (std::int32_t i = 0; i < o.fleet.workers; ++i) {
         std::unique_ptr<engine::Engine> eng_impl;
@@ -319,7 +321,7 @@ Result run_scenario_impl(const ScenarioOptions& o, std::optional<workload::Workl
         else
             eng_impl = std::make_unique<engine::VllmEngine>(eng, static_cast<std::int32_t>(blocks), i,
                                                             *res.workload, *res.recorder,
-                                                            make_kvbm(o, hw::kv_block_bytes_per_gpu(model, o.hardware.tp, kv_block, o.timing.kv_dtype == "fp8" ? 1 : 2) * o.hardware.tp));
+                                                            make_kvbm(o, hw::kv_block_bytes_per_gpu(model, attn_tp, kv_block, o.timing.kv_dtype == "fp8" ? 1 : 2) * attn_tp));
         workers.push_back(std::make_unique<engine::Worker>(i, std::move(eng_impl), timing_model, *res.recorder));
     }
     fleet::RouterOptions ropts = o.router;
