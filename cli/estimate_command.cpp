@@ -70,7 +70,7 @@ int run_estimate(const EstimateArgs& a) {
     const int gpus = a.timing.tp * a.timing.pp;
     if (a.json) {
         nlohmann::json j = {{"model", model.name}, {"gpu", gpu.name}, {"timing", a.kind}, {"backend", a.timing.backend},
-                            {"tp", a.timing.tp}, {"pp", a.timing.pp}, {"ep", a.timing.ep}, {"batch", a.batch},
+                            {"tp", a.timing.tp}, {"pp", a.timing.pp}, {"ep", a.timing.ep}, {"attention_dp", a.timing.attention_dp}, {"batch", a.batch},
                             {"isl", a.isl}, {"osl", a.osl}, {"ttft_ms", ttft * 1e3}, {"tpot_ms", tpot * 1e3},
                             {"e2e_ms", e2e * 1e3}, {"output_tokens_per_s", throughput},
                             {"output_tokens_per_s_per_gpu", throughput / gpus}, {"notes", notes}};
@@ -81,8 +81,10 @@ int run_estimate(const EstimateArgs& a) {
         std::cout << j.dump(2) << "\n";
         return 0;
     }
-    fmt::print("{} on {} x{} (tp {} pp {} ep {}), {} timing, backend {}, weights {}, KV {}\n", model.name, gpu.name,
-               gpus, a.timing.tp, a.timing.pp, a.timing.ep, a.kind, a.timing.backend, a.timing.weight_dtype,
+    fmt::print("{} on {} x{} (tp {} pp {} ep {}{}), {} timing, backend {}, weights {}, KV {}\n", model.name, gpu.name,
+               gpus, a.timing.tp, a.timing.pp, a.timing.ep,
+               a.timing.attention_dp > 1 ? fmt::format(" attention-dp {}", a.timing.attention_dp) : std::string(),
+               a.kind, a.timing.backend, a.timing.weight_dtype,
                a.timing.kv_dtype);
     fmt::print("batch {} x isl {} -> osl {} (static batch: every prompt prefilled in one step, then decoded together)\n",
                a.batch, a.isl, a.osl);
@@ -113,6 +115,9 @@ void add_estimate_command(CLI::App& app) {
     cmd->add_option("--tp", args->timing.tp, "tensor-parallel degree")->capture_default_str();
     cmd->add_option("--pp", args->timing.pp, "pipeline-parallel stages")->capture_default_str();
     cmd->add_option("--ep", args->timing.ep, "expert-parallel degree (1 or tp)")->capture_default_str();
+    cmd->add_option("--attention-dp", args->timing.attention_dp,
+                    "data-parallel attention ranks among the tp GPUs (1 = off; sglang, trtllm, vllm MoE)")
+        ->capture_default_str();
     cmd->add_option("--batch", args->batch, "requests in the static batch")->capture_default_str();
     cmd->add_option("--isl", args->isl, "input (prompt) tokens per request")->capture_default_str();
     cmd->add_option("--osl", args->osl, "output tokens per request")->capture_default_str();

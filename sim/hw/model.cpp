@@ -21,33 +21,46 @@ using nlohmann::json;
 
 // Parameters of one decoder layer, split so active and total counts share the arithmetic.
 struct LayerParams {
-    double attention = 0;      // q, k, v, o projections and q/k norms
-    double dense_mlp = 0;      // gate + up + down of the dense MLP (dense models only)
+    double attention = 0;      // q, k, v, o projections and q/k norms (MLA: q_a, q_b, kv_a, kv_b, o)
+    double dense_mlp = 0;      // gate + up + down of a dense MLP (dense models, leading dense layers)
     double per_expert = 0;     // gate + up + down of one routed expert
-    double shared_expert = 0;  // always-on shared expert (Llama-4)
+    double shared_expert = 0;  // always-on shared expert (Llama-4, DeepSeek)
     double router = 0;
     double norms = 0;
 };
 
 LayerParams layer_params(const ModelSpec& m) {
     const double h = m.hidden_size;
-    const double q_dim = static_cast<double>(m.num_heads) * m.head_dim;
-    const double kv_dim = static_cast<double>(m.num_kv_heads) * m.head_dim;
     LayerParams p;
-    p.attention = h * q_dim + 2 * h * kv_dim + q_dim * h;
+    if (m.is_mla()) {
+        // DeepSeek-V3 modules: q_a_proj + q_a_layernorm + q_b_proj (or q_proj), kv_a_proj_with_mqa +
+        // kv_a_layernorm, kv_b_proj (latent -> per-head nope keys and values), o_proj.
+        const double heads = m.num_heads, qk = m.qk_nope_head_dim + m.qk_rope_head_dim;
+        const double q = m.q_lora_rank > 0 ? h * m.q_lora_rank + m.q_lora_rank + m.q_lora_rank * heads * qk
+                                           : h * heads * qk;
+        p.attention = q + h * (m.kv_lora_rank + m.qk_rope_head_dim) + m.kv_lora_rank +
+                      m.kv_lora_rank * heads * (m.qk_nope_head_dim + m.v_head_dim) + heads * m.v_head_dim * h;
+    } else {
+        const double q_dim = static_cast<double>(m.num_heads) * m.head_dim;
+        const double kv_dim = static_cast<double>(m.num_kv_heads) * m.head_dim;
+        p.attention = h * q_dim + 2 * h * kv_dim + q_dim * h;
+    }
     p.norms = 2 * h;
+    p.dense_mlp = 3 * h * m.intermediate_size;
     if (m.is_moe()) {
         p.per_expert = 3 * h * m.moe_intermediate_size;
         p.shared_expert = 3 * h * m.shared_expert_intermediate_size;
         p.router = h * m.num_experts;
-    } else {
-        p.dense_mlp = 3 * h * m.intermediate_size;
     }
     return p;
 }
 
-double embedding_params(const ModelSpec& m) { return static_cast<double>(m.vocab_size) * m.hidden_size; }
-double lm_head_params(const ModelSpec& m) { return m.tie_word_embeddings ? 0.0 : embedding_params(m); }
+double embedding_params(const ModelSpec& m) {
+    return static_cast<double>(m.vocab_size) * m.hidden_size;
+}
+double lm_head_params(const ModelSpec& m) {
+    return m.tie_word_embeddings ? 0.0 : embedding_params(m);
+}
 
 std::string lower(std::string_view s) {
     std::string out(s);
@@ -57,7 +70,7 @@ std::string lower(std::string_view s) {
 
 // Reads JSON fields with errors that name the file and the field.
 class FieldReader {
-public:
+  public:
     FieldReader(const json& obj, std::string file) : obj_(obj), file_(std::move(file)) {}
 
     bool has(const char* field) const { return obj_.contains(field) && !obj_.at(field).is_null(); }
@@ -84,7 +97,7 @@ public:
         throw core::InputError(file_ + ": field '" + field + "': " + what);
     }
 
-private:
+  private:
     std::int32_t to_int(const char* field) const {
         const json& v = obj_.at(field);
         if (!v.is_number_integer() && !v.is_number_unsigned())
@@ -186,23 +199,43 @@ std::string model_key(std::string_view name) {
 
 double ModelSpec::total_params() const {
     const LayerParams p = layer_params(*this);
-    const double per_layer =
-        p.attention + p.dense_mlp + num_experts * p.per_expert + p.shared_expert + p.router + p.norms;
-    return num_layers * per_layer + embedding_params(*this) + lm_head_params(*this) + hidden_size;
+    const double dense_layers = num_layers - num_moe_layers();
+    const double layers = num_layers * (p.attention + p.norms) + dense_layers * p.dense_mlp +
+                          num_moe_layers() * (num_experts * p.per_expert + p.shared_expert + p.router);
+    return layers + embedding_params(*this) + lm_head_params(*this) + hidden_size;
 }
 
 double ModelSpec::active_params_per_token() const {
     const LayerParams p = layer_params(*this);
-    const double per_layer =
-        p.attention + p.dense_mlp + experts_per_token * p.per_expert + p.shared_expert + p.router + p.norms;
+    const double dense_layers = num_layers - num_moe_layers();
+    const double layers = num_layers * (p.attention + p.norms) + dense_layers * p.dense_mlp +
+                          num_moe_layers() * (experts_per_token * p.per_expert + p.shared_expert + p.router);
     // The embedding row lookup touches one row, but the usual "active parameters" figure (e.g. Qwen3-30B-A3B
     // "3.3B activated") counts the whole embedding and LM head; follow that convention.
-    return num_layers * per_layer + embedding_params(*this) + lm_head_params(*this) + hidden_size;
+    return layers + embedding_params(*this) + lm_head_params(*this) + hidden_size;
+}
+
+double ModelSpec::kv_elements_per_token_layer(std::int32_t kv_heads) const {
+    // MLA caches the compressed latent and the shared RoPE key once for all heads (vLLM MLACommonBackend
+    // head_size kv_lora_rank + qk_rope_head_dim, one "KV head").
+    if (is_mla()) return static_cast<double>(kv_lora_rank) + qk_rope_head_dim;
+    return 2.0 * kv_heads * head_dim;
 }
 
 double ModelSpec::kv_bytes_per_token(double kv_dtype_bytes) const {
-    // K and V, each num_kv_heads x head_dim per layer.
-    return 2.0 * num_layers * num_kv_heads * head_dim * kv_dtype_bytes;
+    return num_layers * kv_elements_per_token_layer(num_kv_heads) * kv_dtype_bytes;
+}
+
+std::int64_t ModelSpec::local_context(std::int64_t pos) const {
+    switch (local_kind) {
+        case LocalAttention::kSliding:
+            return std::min<std::int64_t>(pos + 1, local_window);
+        case LocalAttention::kChunked:
+            return pos % local_window + 1;
+        case LocalAttention::kNone:
+            break;
+    }
+    return pos + 1;
 }
 
 ModelSpec load_hf_config(const std::filesystem::path& config_json) {
@@ -217,9 +250,8 @@ ModelSpec load_hf_config(const std::filesystem::path& config_json) {
     }
     if (!root.is_object()) throw core::InputError(file + ": expected a JSON object");
     // Multimodal wrappers (Llama-4, Mistral-3, Gemma-3) nest the language model under text_config.
-    const json& cfg = (root.contains("text_config") && root.at("text_config").is_object())
-                          ? root.at("text_config")
-                          : root;
+    const json& cfg =
+        (root.contains("text_config") && root.at("text_config").is_object()) ? root.at("text_config") : root;
     const FieldReader f(cfg, file);
 
     ModelSpec m;
@@ -265,6 +297,72 @@ ModelSpec load_hf_config(const std::filesystem::path& config_json) {
         m.intermediate_size = f.required_int("intermediate_size");
         if (m.intermediate_size <= 0) f.fail("intermediate_size", "must be > 0");
     }
+    // DeepSeek: the first first_k_dense_replace layers keep a dense MLP; n_shared_experts always-on experts
+    // of the expert width.
+    if (m.is_moe()) {
+        m.first_k_dense = f.optional_int("first_k_dense_replace", 0);
+        if (m.first_k_dense >= m.num_layers) f.fail("first_k_dense_replace", "must be < num_hidden_layers");
+        if (m.first_k_dense > 0 && m.intermediate_size <= 0)
+            f.fail("intermediate_size", "missing (dense layers)");
+        if (const int shared = f.optional_int("n_shared_experts", 0); shared > 0)
+            m.shared_expert_intermediate_size = shared * m.moe_intermediate_size;
+    }
+    // Multi-head latent attention.
+    m.kv_lora_rank = f.optional_int("kv_lora_rank", 0);
+    if (m.is_mla()) {
+        m.q_lora_rank = f.optional_int("q_lora_rank", 0);
+        m.qk_nope_head_dim = f.required_int("qk_nope_head_dim");
+        m.qk_rope_head_dim = f.required_int("qk_rope_head_dim");
+        m.v_head_dim = f.required_int("v_head_dim");
+        if (m.qk_nope_head_dim <= 0) f.fail("qk_nope_head_dim", "must be > 0");
+        if (m.qk_rope_head_dim <= 0) f.fail("qk_rope_head_dim", "must be > 0");
+        if (m.v_head_dim <= 0) f.fail("v_head_dim", "must be > 0");
+        // Every head has its own keys (up-projected from the latent): no GQA grouping to exploit.
+        m.num_kv_heads = m.num_heads;
+        m.head_dim = m.qk_nope_head_dim + m.qk_rope_head_dim;
+    }
+    // Local attention. gpt-oss lists each layer's type; Mistral-style configs give one sliding_window for
+    // every layer (Qwen2 also writes sliding_window but switches it off with use_sliding_window false);
+    // Llama-4 chunks the attention of its RoPE layers (no_rope_layers[i] = 1: layer i uses RoPE; empty =
+    // transformers' default, every 4th layer is NoPE and attends globally).
+    if (f.has("layer_types")) {
+        const json& types = cfg.at("layer_types");
+        if (!types.is_array() || static_cast<std::int64_t>(types.size()) != m.num_layers)
+            f.fail("layer_types", "expected an array of num_hidden_layers strings");
+        for (const json& t : types) {
+            if (!t.is_string()) f.fail("layer_types", "expected strings, got " + t.dump());
+            const auto v = t.get<std::string>();
+            if (v == "sliding_attention")
+                ++m.num_local_layers;
+            else if (v != "full_attention")
+                f.fail("layer_types", "unknown layer type \"" + v + "\"");
+        }
+        if (m.num_local_layers > 0) {
+            m.local_kind = ModelSpec::LocalAttention::kSliding;
+            m.local_window = f.required_int("sliding_window");
+        }
+    } else if (f.has("sliding_window") && f.optional_bool("use_sliding_window", true)) {
+        m.local_kind = ModelSpec::LocalAttention::kSliding;
+        m.local_window = f.required_int("sliding_window");
+        m.num_local_layers = m.num_layers;
+    } else if (f.optional_int("attention_chunk_size", 0) > 0) {
+        m.local_kind = ModelSpec::LocalAttention::kChunked;
+        m.local_window = f.required_int("attention_chunk_size");
+        const json* nope = f.has("no_rope_layers") ? &cfg.at("no_rope_layers") : nullptr;
+        if (nope && (!nope->is_array() ||
+                     (!nope->empty() && static_cast<std::int64_t>(nope->size()) != m.num_layers)))
+            f.fail("no_rope_layers", "expected an array of num_hidden_layers 0/1 flags");
+        for (std::int32_t i = 0; i < m.num_layers; ++i) {
+            const bool rope =
+                (nope && !nope->empty()) ? (*nope)[static_cast<std::size_t>(i)] != 0 : (i + 1) % 4 != 0;
+            if (rope) ++m.num_local_layers;
+        }
+    }
+    if (m.local_kind != ModelSpec::LocalAttention::kNone && m.local_window <= 0)
+        f.fail(
+            m.local_kind == ModelSpec::LocalAttention::kChunked ? "attention_chunk_size" : "sliding_window",
+            "must be > 0");
+    m.attention_sinks = f.optional_string("model_type") == "gpt_oss";
     // transformers' PretrainedConfig defaults tie_word_embeddings to true, but Llama/Qwen/Mixtral configs
     // always say it; the Llama-4 text_config omits it and Llama4TextConfig defaults it to false.
     m.tie_word_embeddings = f.optional_bool("tie_word_embeddings", false);
@@ -272,7 +370,9 @@ ModelSpec load_hf_config(const std::filesystem::path& config_json) {
     return m;
 }
 
-std::span<const ModelSpec> builtin_models() { return builtins(); }
+std::span<const ModelSpec> builtin_models() {
+    return builtins();
+}
 
 ModelSpec resolve_model(std::string_view name_or_path) {
     namespace fs = std::filesystem;
@@ -280,8 +380,7 @@ ModelSpec resolve_model(std::string_view name_or_path) {
     std::error_code ec;
     if (fs::is_directory(p, ec)) {
         const fs::path cfg = p / "config.json";
-        if (!fs::is_regular_file(cfg, ec))
-            throw core::InputError(p.string() + ": folder has no config.json");
+        if (!fs::is_regular_file(cfg, ec)) throw core::InputError(p.string() + ": folder has no config.json");
         return load_hf_config(cfg);
     }
     if (fs::is_regular_file(p, ec)) return load_hf_config(p);

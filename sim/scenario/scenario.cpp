@@ -31,6 +31,7 @@ using Opts = ScenarioOptions;
 // Declared in scenario_keys.cpp: the bindings of every section.
 void add_scenario_bindings(std::vector<Binding<Opts>>& b);
 std::vector<std::string> planner_problems(const Opts& o);  // scenario_planner_keys.cpp
+std::vector<std::string> parallel_problems(const Opts& o);  // scenario_parallel_keys.cpp
 
 const std::vector<Binding<Opts>>& scenario_bindings() {
     static const std::vector<Binding<Opts>> bindings = [] {
@@ -114,6 +115,7 @@ std::vector<std::string> Opts::validate(const SourceMap& where) const {
     add(workload.validate());
     add(validate_kvbm(*this));
     add(planner_problems(*this));
+    add(parallel_problems(*this));
     // Prefix each message with where its key was set ("file:line: key = value: rule").
     std::vector<std::string> out;
     for (auto& m : raw) {
@@ -260,6 +262,12 @@ Result run_scenario_impl(const ScenarioOptions& o, std::optional<workload::Workl
     topts.weight_dtype = o.timing.weight_dtype;
     topts.kv_dtype = o.timing.kv_dtype;
     topts.backend = eng.backend;  // each engine is priced with its own framework's kernel tables
+    topts.attention_dp = o.hardware.attention_dp;
+    if (o.hardware.attention_dp > 1 && eng.backend == "vllm" && !model.is_moe())
+        throw core::InputError(fmt::format(
+            "hardware.attention_dp = {}: vLLM's data-parallel attention is its DP + expert-parallel deployment of "
+            "MoE models; {} is dense (use more fleet.workers instead)",
+            o.hardware.attention_dp, model.name));
     if (o.timing.kind == "table") topts.data_dir = resolve_path(topts.data_dir, o.base_dir).string();
     std::vector<std::string> timing_notes;
     std::shared_ptr<timing::TimingModel> timing_model =
@@ -275,6 +283,8 @@ Result run_scenario_impl(const ScenarioOptions& o, std::optional<workload::Workl
         mi.kv_dtype_bytes = o.timing.kv_dtype == "fp8" ? 1 : 2;
         mi.block_size = kv_block;
         mi.max_num_batched_tokens = eng.max_num_batched_tokens;
+        mi.attention_dp = o.hardware.attention_dp;
+        mi.max_num_seqs = eng.max_num_seqs;
         blocks = hw::plan_memory(model, gpu, mi).num_blocks + 1;  // + vLLM's null block
     }
     if (blocks > INT32_MAX) blocks = INT32_MAX;
@@ -297,6 +307,8 @@ Result run_scenario_impl(const ScenarioOptions& o, std::optional<workload::Workl
     if (eng.sglang.max_running_requests == 0)
         eng.sglang.max_running_requests = sglang_max_running(pool_tokens, eng.max_model_len);
     if (o.planner.enabled()) return run_planned_scenario(o, eng, blocks, kv_block, timing_model, sim, std::move(res), progress);
+    // A KV block lives on one attention rank (tp / attention_dp GPUs), each holding its share of the heads.
+    const std::int32_t attn_tp = o.hardware.tp / o.hardware.attention_dp;
     std::vector<std::unique_ptr<engine::Worker>> workers;
     for (std::int32_t i = 0; i < o.fleet.workers; ++i) {
         std::unique_ptr<engine::Engine> eng_impl;
@@ -309,7 +321,7 @@ Result run_scenario_impl(const ScenarioOptions& o, std::optional<workload::Workl
         else
             eng_impl = std::make_unique<engine::VllmEngine>(eng, static_cast<std::int32_t>(blocks), i,
                                                             *res.workload, *res.recorder,
-                                                            make_kvbm(o, hw::kv_block_bytes_per_gpu(model, o.hardware.tp, kv_block, o.timing.kv_dtype == "fp8" ? 1 : 2) * o.hardware.tp));
+                                                            make_kvbm(o, hw::kv_block_bytes_per_gpu(model, attn_tp, kv_block, o.timing.kv_dtype == "fp8" ? 1 : 2) * attn_tp));
         workers.push_back(std::make_unique<engine::Worker>(i, std::move(eng_impl), timing_model, *res.recorder));
     }
     fleet::RouterOptions ropts = o.router;

@@ -36,6 +36,8 @@ struct HardwareOptions {
     std::string gpu = "H100-SXM";
     // Tensor-parallel GPUs per worker. Range >= 1.
     std::int32_t tp = 1;
+    // Data-parallel attention ranks among the tp GPUs; 1 = off (scenario_parallel_keys.cpp).
+    std::int32_t attention_dp = 1;
     // Host memory and local disk of the machine per GPU, GB: the most the KVBM host and disk tiers of a
     // worker may take is this x tp. Defaults: a DGX/HGX H100 node, 2 TB RAM and 8 x 3.84 TB NVMe for 8 GPUs.
     double host_memory_gb_per_gpu = 256;

@@ -78,6 +78,7 @@ Pool make_pool(const ScenarioOptions& o, const fleet::DisaggPoolOptions& p, cons
         mi.kv_dtype_bytes = o.timing.kv_dtype == "fp8" ? 1 : 2;
         mi.block_size = pool.eng.block_size;
         mi.max_num_batched_tokens = pool.eng.max_num_batched_tokens;
+        mi.max_num_seqs = pool.eng.max_num_seqs;
         pool.blocks = hw::plan_memory(model, gpu, mi).num_blocks + 1;
     }
     if (pool.blocks > INT32_MAX) pool.blocks = INT32_MAX;

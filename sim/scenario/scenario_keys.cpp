@@ -13,6 +13,7 @@ void add_kvbm_bindings(std::vector<Binding<Opts>>& b);      // scenario_kvbm_key
 void add_planner_bindings(std::vector<Binding<Opts>>& b);   // scenario_planner_keys.cpp
 void add_metrics_bindings(std::vector<Binding<Opts>>& b);   // scenario_metrics_keys.cpp
 void add_async_scheduling_bindings(std::vector<Binding<Opts>>& b);  // scenario_engine_async_keys.cpp
+void add_parallel_bindings(std::vector<Binding<Opts>>& b);  // scenario_parallel_keys.cpp
 
 void add_scenario_bindings(std::vector<Binding<Opts>>& b) {
     // clang-format off
@@ -23,6 +24,7 @@ void add_scenario_bindings(std::vector<Binding<Opts>>& b) {
         "GPU of every worker: H100-SXM, H200, A100-80GB, B200, L40S, H100-PCIe"));
     b.push_back(bind_key<Opts, std::int32_t>("hardware.tp", [](Opts& o) -> auto& { return o.hardware.tp; },
         "tensor-parallel GPUs per worker (>= 1); splits weights, KV heads and adds all-reduces"));
+    add_parallel_bindings(b);
     b.push_back(bind_key<Opts, std::int32_t>("fleet.workers", [](Opts& o) -> auto& { return o.fleet.workers; },
         "identical workers (engine instances) behind the router (>= 1)"));
     b.push_back(bind_key<Opts, std::string>("router.policy", [](Opts& o) -> auto& { return o.router.policy; },

@@ -41,14 +41,14 @@ std::int64_t quantize(std::int64_t x, int bits) {
 std::uint64_t hash_key(const StepKey& k) {
     std::uint64_t h = 0x9E3779B97F4A7C15ull;
     for (const std::int64_t v : {k.decodes, k.decode_context, k.prefills, k.prefill_tokens, k.prefill_attention,
-                                 k.sampled}) {
+                                 k.sampled, k.local_decode_context, k.local_prefill_attention}) {
         h ^= static_cast<std::uint64_t>(v) + 0x9E3779B97F4A7C15ull + (h << 6) + (h >> 2);
         h *= 0xBF58476D1CE4E5B9ull;
     }
     return h ^ (h >> 31);
 }
 
-const char* kOpNames[] = {"qkv_gemm", "attention_context", "attention_generation", "o_proj_gemm",
+const char* kOpNames[] = {"qkv_gemm", "mla_q_b_gemm", "mla_kv_b_gemm", "attention_context", "attention_generation", "o_proj_gemm",
                           "gate_up_gemm", "down_gemm", "moe_router_gemm", "moe_experts", "shared_expert_up_gemm",
                           "shared_expert_down_gemm", "all_reduce", "all_to_all", "elementwise", "lm_head_gemm",
                           "pipeline_p2p", "step_overhead"};
@@ -70,6 +70,11 @@ std::vector<std::string> TableTimingOptions::validate() const {
     check(tp >= 1, "tp", tp, "must be >= 1");
     check(pp >= 1, "pp", pp, "must be >= 1");
     check(ep == 1 || ep == tp, "ep", ep, "must be 1 or equal to tp");
+    check(attention_dp >= 1 && tp % std::max(1, attention_dp) == 0, "attention_dp", attention_dp,
+          "must be >= 1 and divide tp");
+    // TRT-LLM's attention DP runs attention without TP (enable_attention_dp: one rank per GPU).
+    check(attention_dp == 1 || backend != "trtllm" || attention_dp == tp, "attention_dp", attention_dp,
+          "trtllm's attention DP (enable_attention_dp) has one rank per GPU: must be 1 or equal to tp");
     check(is_dtype(weight_dtype), "weight_dtype", weight_dtype, "must be \"bf16\" or \"fp8\"");
     check(is_dtype(kv_dtype), "kv_dtype", kv_dtype, "must be \"bf16\" or \"fp8\"");
     check(moe_distribution == "balanced" || moe_distribution == "power_law_1.01" ||
@@ -262,18 +267,43 @@ TableTimingModel::TableTimingModel(const hw::ModelSpec& model, const hw::GpuSpec
                                            model.num_layers, model.name));
     if (opts.ep > 1 && !model.is_moe())
         throw core::InputError(fmt::format("timing.ep = {}: model {} has no experts", opts.ep, model.name));
+    // vLLM has no DP attention for dense models: its data parallelism there is independent replicas.
+    if (opts.attention_dp > 1 && opts.backend == "vllm" && !model.is_moe())
+        throw core::InputError(fmt::format(
+            "timing.attention_dp = {}: vLLM's data-parallel attention is its DP + expert-parallel deployment "
+            "of MoE models; {} is dense (run more workers instead)",
+            opts.attention_dp, model.name));
     if (gpu.bf16_flops <= 0 || gpu.hbm_bw <= 0)
         throw core::InputError("table timing: GPU '" + gpu.name + "' has no FLOP/s or bandwidth figures");
     tp_ = opts.tp;
     pp_ = opts.pp;
     ep_ = opts.ep;
+    attn_dp_ = opts.attention_dp;
+    tp_attn_ = tp_ / attn_dp_;
+    // With attention DP the experts are spread over every GPU of the worker.
+    if (attn_dp_ > 1 && model.is_moe() && ep_ != tp_) {
+        ep_ = tp_;
+        note(fmt::format("attention_dp = {}: MoE experts expert-parallel over all {} GPUs (ep = {})", attn_dp_, tp_, tp_));
+    }
     layers_ = model.num_layers;
+    local_layers_ = model.num_local_layers;
+    full_layers_ = layers_ - local_layers_;
+    local_kind_ = model.local_kind;
+    window_ = model.local_window;
+    moe_layers_ = model.num_moe_layers();
+    dense_layers_ = layers_ - moe_layers_;
+    if (model.is_mla()) {
+        kv_lora_ = model.kv_lora_rank;
+        rope_ = model.qk_rope_head_dim;
+        nope_ = model.qk_nope_head_dim;
+        v_dim_ = model.v_head_dim;
+    }
     hidden_ = model.hidden_size;
     head_dim_ = model.head_dim;
-    heads_ = static_cast<double>(model.num_heads) / tp_;
-    kv_heads_ = hw::kv_heads_per_rank(model, opts.tp);
+    heads_ = static_cast<double>(model.num_heads) / tp_attn_;
+    kv_heads_ = hw::kv_heads_per_rank(model, tp_attn_);
     moe_ = model.is_moe();
-    inter_ = moe_ ? 0.0 : static_cast<double>(model.intermediate_size) / tp_;
+    inter_ = (moe_ && dense_layers_ == 0) ? 0.0 : static_cast<double>(model.intermediate_size) / tp_;
     experts_ = model.num_experts;
     topk_ = model.experts_per_token;
     expert_inter_ = model.moe_intermediate_size;
@@ -337,19 +367,32 @@ TableTimingModel::TableTimingModel(const hw::ModelSpec& model, const hw::GpuSpec
     // Linear layers (per rank).
     const GemmTable* gt = gemm_table_.get();
     const double q = heads_ * head_dim_, kvw = kv_heads_ * head_dim_;
-    build_gemm(qkv_, "qkv_gemm", q + 2 * kvw, hidden_, false, gt);
-    build_gemm(o_, "o_proj_gemm", hidden_, q, false, gt);
-    if (!moe_) {
+    if (kv_lora_ > 0) {
+        // MLA (vLLM DeepseekV2MLAAttention): fused q_a + kv_a projection (replicated on every rank), q_b
+        // (per-rank heads x (nope + rope)), kv_b (latent -> nope keys and values; at decode absorbed into the
+        // query and output as two batched GEMMs of the same FLOPs), o (per-rank heads x v).
+        const double q_lora = model.q_lora_rank;
+        build_gemm(qkv_, "qkv_gemm", (q_lora > 0 ? q_lora : heads_ * (nope_ + rope_)) + kv_lora_ + rope_, hidden_,
+                   false, gt);
+        if (q_lora > 0) build_gemm(q_b_, "mla_q_b_gemm", heads_ * (nope_ + rope_), q_lora, false, gt);
+        build_gemm(kv_b_, "mla_kv_b_gemm", heads_ * (nope_ + v_dim_), kv_lora_, false, gt);
+        build_gemm(o_, "o_proj_gemm", hidden_, heads_ * v_dim_, false, gt);
+    } else {
+        build_gemm(qkv_, "qkv_gemm", q + 2 * kvw, hidden_, false, gt);
+        build_gemm(o_, "o_proj_gemm", hidden_, q, false, gt);
+    }
+    if (inter_ > 0) {
         build_gemm(gate_up_, "gate_up_gemm", 2 * inter_, hidden_, false, gt);
         build_gemm(down_, "down_gemm", hidden_, inter_, false, gt);
-    } else {
+    }
+    if (moe_) {
         build_gemm(router_, "moe_router_gemm", experts_, hidden_, true, gt);
         if (shared_inter_ > 0) {
             build_gemm(shared_up_, "shared_expert_up_gemm", 2 * shared_inter_, hidden_, false, gt);
             build_gemm(shared_down_, "shared_expert_down_gemm", hidden_, shared_inter_, false, gt);
         }
     }
-    build_gemm(lm_head_, "lm_head_gemm", static_cast<double>(model.vocab_size) / tp_, hidden_, true, gt);
+    build_gemm(lm_head_, "lm_head_gemm", static_cast<double>(model.vocab_size) / tp_attn_, hidden_, true, gt);
 
     // Attention slices: exact per-rank head layout, else the nearest with the same head_dim, scaled.
     const std::string kvd = table_dtype(opts.kv_dtype);
@@ -395,8 +438,22 @@ TableTimingModel::TableTimingModel(const hw::ModelSpec& model, const hw::GpuSpec
                          generation ? "attention_generation" : "attention_context", h, kvh, hd, t->file,
                          slice->heads, slice->kv_heads, scale));
     };
-    pick(ctx_table_, ctx_, ctx_scale_, ctx_batch_mult_, false);
-    pick(gen_table_, gen_, gen_scale_, gen_batch_mult_, true);
+    if (kv_lora_ > 0) {
+        // The shared tables hold no MLA rows (the data README: mla tables not copied).
+        note(fmt::format("attention: MLA (kv_lora_rank {}, rope {}) has no rows in the attention tables: roofline "
+                         "with fitted efficiency (prefill as MHA over up-projected keys, decode absorbed over the "
+                         "latent)",
+                         kv_lora_, rope_));
+    } else {
+        pick(ctx_table_, ctx_, ctx_scale_, ctx_batch_mult_, false);
+        pick(gen_table_, gen_, gen_scale_, gen_batch_mult_, true);
+    }
+    if (local_layers_ > 0)
+        note(fmt::format("{} of {} layers use {} attention over {} tokens: priced on the full-attention rows at the "
+                         "clipped context",
+                         model.num_local_layers, layers_,
+                         local_kind_ == hw::ModelSpec::LocalAttention::kChunked ? "chunked" : "sliding-window",
+                         window_));
 
     // Collectives.
     if (tp_ > 1) {
@@ -409,6 +466,15 @@ TableTimingModel::TableTimingModel(const hw::ModelSpec& model, const hw::GpuSpec
         if (nccl_table_) ar_nccl_ = nccl_table_->find("all_reduce", tp_, "NCCL");
         if (ar_graph_ || ar_nccl_) ++table_ops_;
         else note(fmt::format("all_reduce: no table for {} GPUs: roofline with fitted link efficiency", tp_));
+        if (tp_attn_ > 1 && tp_attn_ != tp_) {
+            if (custom_ar_table_) {
+                attn_ar_graph_ = custom_ar_table_->find("all_reduce", tp_attn_, "graph");
+                attn_ar_eager_ = custom_ar_table_->find("all_reduce", tp_attn_, "eager");
+                if (!attn_ar_graph_) attn_ar_graph_ = custom_ar_table_->find("all_reduce", tp_attn_, "");
+                if (!attn_ar_eager_) attn_ar_eager_ = attn_ar_graph_;
+            }
+            if (nccl_table_) attn_ar_nccl_ = nccl_table_->find("all_reduce", tp_attn_, "NCCL");
+        }
     }
     if (ep_ > 1) {
         if (nccl_table_) a2a_ = nccl_table_->find("alltoall", ep_, "NCCL");
@@ -563,6 +629,45 @@ double TableTimingModel::allreduce_ms(double tokens) const {
     return (2 * (n - 1) / n * bytes / (link_bw_ * eff_.comm)) * 1e3 + eff_.floor_us * 1e-3;
 }
 
+double TableTimingModel::attention_allreduce_ms(double tokens) const {
+    if (tp_attn_ == tp_) return allreduce_ms(tokens);
+    if (tp_attn_ <= 1 || tokens <= 0) return 0;
+    const double elements = tokens * hidden_, bytes = elements * kActBytes;
+    const CommCurve* c = nullptr;
+    if (bytes <= custom_ar_max_bytes_) c = tokens <= graph_max_tokens_ ? attn_ar_graph_ : attn_ar_eager_;
+    if (c == nullptr) c = attn_ar_nccl_ ? attn_ar_nccl_ : attn_ar_graph_;
+    if (c != nullptr) {
+        bool outside = false;
+        const double v = c->curve.eval(elements, &outside);
+        if (outside) flag(kAllReduce, elements);
+        return v;
+    }
+    const double n = tp_attn_;
+    return (2 * (n - 1) / n * bytes / (link_bw_ * eff_.comm)) * 1e3 + eff_.floor_us * 1e-3;
+}
+
+// MLA prefill (vLLM's MLA backends run prefill un-absorbed: keys and values up-projected from the latent
+// by kv_b, then attention with qk = nope + rope and v dims per head): causal FLOPs heads x (qk + v) x
+// sum n (2c + n); bytes the latent read plus the per-head queries and outputs.
+double TableTimingModel::mla_context_ms(double prefills, double eff_len, double new_tokens) const {
+    if (prefills <= 0) return 0;
+    const double flops = heads_ * (nope_ + rope_ + v_dim_) * eff_len * eff_len * prefills;
+    const double bytes = prefills * eff_len * (kv_lora_ + rope_) * kv_bytes_ +
+                         new_tokens * heads_ * (nope_ + rope_ + v_dim_) * kActBytes;
+    return std::max(flops / (bf16_peak_ * eff_.attention), bytes / (hbm_bw_ * eff_.memory)) * 1e3 + eff_.floor_us * 1e-3;
+}
+
+// MLA decode, absorbed (FlashMLA / vLLM MLA decode): every head scores against the latent and the rope
+// key (2 x (kv_lora + rope) FLOPs per key) and sums latent values (2 x kv_lora); the latent is read once
+// for all of the rank's heads.
+double TableTimingModel::mla_generation_ms(double decodes, double mean_kv) const {
+    if (decodes <= 0) return 0;
+    const double ctx = decodes * mean_kv;
+    const double flops = 2 * heads_ * (2 * kv_lora_ + rope_) * ctx;
+    const double bytes = ctx * (kv_lora_ + rope_) * kv_bytes_ + decodes * heads_ * (2 * kv_lora_ + rope_) * kActBytes;
+    return std::max(flops / (bf16_peak_ * eff_.attention), bytes / (hbm_bw_ * eff_.memory)) * 1e3 + eff_.floor_us * 1e-3;
+}
+
 double TableTimingModel::alltoall_ms(double tokens) const {
     if (ep_ <= 1 || tokens <= 0) return 0;
     const double elements = tokens * hidden_;
@@ -612,6 +717,36 @@ StepKey TableTimingModel::make_key(const BatchShape& batch) const {
     k.prefill_tokens = new_tokens;
     k.prefill_attention = quantize(attn, key_bits_);
     k.sampled = k.decodes + last;
+    if (local_layers_ > 0) {
+        // Context a local layer sees for the query at 0-based position p: min(p + 1, W) (sliding) or
+        // p mod W + 1 (chunked). Prefill: the causal sum over the chunk's positions, 2 x sum - n (as n (2c + n)
+        // = sum over p of 2 (p + 1) - 1 for full attention).
+        const std::int64_t w = window_;
+        const bool chunked = local_kind_ == hw::ModelSpec::LocalAttention::kChunked;
+        auto span_sum = [&](std::int64_t a, std::int64_t b) {  // sum of local context over positions [a, b)
+            std::int64_t sum = 0;
+            if (!chunked) {
+                const std::int64_t split = std::clamp(w, a, b);  // positions below w see p + 1
+                sum += (split - a) * (a + 1 + split) / 2 + (b - split) * w;
+                return sum;
+            }
+            for (std::int64_t p = a; p < b;) {
+                const std::int64_t start = p / w * w, end = std::min(b, start + w);
+                sum += (end - p) * ((p - start + 1) + (end - start)) / 2;
+                p = end;
+            }
+            return sum;
+        };
+        std::int64_t local_attn = 0, local_ctx = 0;
+        for (const auto& p : batch.prefills) {
+            const std::int64_t c = p.context_tokens, n = p.new_tokens;
+            local_attn += 2 * span_sum(c, c + n) - n;
+        }
+        for (const std::int32_t c : batch.decode_context)
+            local_ctx += chunked ? (c - 1) % w + 1 : std::min<std::int64_t>(c, w);
+        k.local_decode_context = quantize(local_ctx, key_bits_);
+        k.local_prefill_attention = quantize(local_attn, key_bits_);
+    }
     return k;
 }
 
@@ -622,39 +757,84 @@ double TableTimingModel::evaluate(const StepKey& key, std::vector<OpCost>* out) 
     const double eff_len = P > 0 ? std::sqrt(static_cast<double>(key.prefill_attention) / P) : 0;
     const double mean_kv = D > 0 ? static_cast<double>(key.decode_context) / D : 0;
 
+    // Attention DP: ranks run in lockstep (every MoE layer waits for all of them), so the step takes as
+    // long as the busiest rank, holding ceil(sequences / ranks) of each kind.
+    double Pa = P, Da = D, Ta = tokens, new_a = static_cast<double>(key.prefill_tokens),
+           sampled = static_cast<double>(key.sampled);
+    if (attn_dp_ > 1) {
+        Pa = std::ceil(P / attn_dp_);
+        Da = std::ceil(D / attn_dp_);
+        new_a = P > 0 ? static_cast<double>(key.prefill_tokens) * Pa / P : 0;
+        Ta = Da + new_a;
+        sampled = std::ceil(sampled / attn_dp_);
+    }
+    auto ctx_ms = [&](double len) {
+        return kv_lora_ > 0 ? mla_context_ms(Pa, len, new_a) : attention_context_ms(Pa, len, new_a, Pa * len);
+    };
+    auto gen_ms = [&](double kv) { return kv_lora_ > 0 ? mla_generation_ms(Da, kv) : attention_generation_ms(Da, kv); };
+
     double ms[kNumOps] = {};
-    ms[kQkv] = gemm_ms(qkv_, tokens, kQkv);
+    ms[kQkv] = gemm_ms(qkv_, Ta, kQkv);
+    ms[kQb] = gemm_ms(q_b_, Ta, kQb);
+    ms[kKvb] = gemm_ms(kv_b_, Ta, kKvb);
     // Prefill KV read ~ tokens attended; only used by the roofline fallback.
-    ms[kAttnCtx] = attention_context_ms(P, eff_len, static_cast<double>(key.prefill_tokens),
-                                        P * eff_len);
-    ms[kAttnGen] = attention_generation_ms(D, mean_kv);
-    ms[kOProj] = gemm_ms(o_, tokens, kOProj);
+    ms[kAttnCtx] = ctx_ms(eff_len);
+    ms[kAttnGen] = gen_ms(mean_kv);
+    // (When no context reaches past the window the local layers price like the full ones: left as is, exact.)
+    if (local_layers_ > 0 &&
+        (key.local_decode_context != key.decode_context || key.local_prefill_attention != key.prefill_attention)) {
+        // Per-layer mean over full and local layers (local ones see the clipped contexts of the key).
+        const double local_len = P > 0 ? std::sqrt(static_cast<double>(key.local_prefill_attention) / P) : 0;
+        const double local_kv = D > 0 ? static_cast<double>(key.local_decode_context) / D : 0;
+        ms[kAttnCtx] = (full_layers_ * ms[kAttnCtx] + local_layers_ * ctx_ms(local_len)) / layers_;
+        ms[kAttnGen] = (full_layers_ * ms[kAttnGen] + local_layers_ * gen_ms(local_kv)) / layers_;
+    }
+    ms[kOProj] = gemm_ms(o_, Ta, kOProj);
+    // Dense MLP (dense models; DeepSeek's leading dense layers, priced as their share of the layers):
+    // tensor-parallel over every token of the worker (with attention DP the ranks' tokens are gathered).
+    ms[kGateUp] = gemm_ms(gate_up_, tokens, kGateUp);
+    ms[kDown] = gemm_ms(down_, tokens, kDown);
     if (moe_) {
-        ms[kRouter] = gemm_ms(router_, tokens, kRouter);
+        ms[kRouter] = gemm_ms(router_, Ta, kRouter);
         ms[kExperts] = experts_ms(tokens);
         ms[kSharedUp] = gemm_ms(shared_up_, tokens, kSharedUp);
         ms[kSharedDown] = gemm_ms(shared_down_, tokens, kSharedDown);
-    } else {
-        ms[kGateUp] = gemm_ms(gate_up_, tokens, kGateUp);
-        ms[kDown] = gemm_ms(down_, tokens, kDown);
+    }
+    const bool mixed_mlp = moe_ && dense_layers_ > 0;
+    if (mixed_mlp) {
+        const double dense_share = dense_layers_ / layers_, moe_share = moe_layers_ / layers_;
+        ms[kGateUp] *= dense_share;
+        ms[kDown] *= dense_share;
+        for (const int i : {kRouter, kExperts, kSharedUp, kSharedDown}) ms[i] *= moe_share;
     }
     // Two all-reduces per layer under TP (after attention, after the MLP); with EP the MoE output is
     // combined by the all-to-all instead of the second all-reduce.
-    const double ar = allreduce_ms(tokens);
-    ms[kAllReduce] = ep_ > 1 ? ar : 2 * ar;
-    ms[kAllToAll] = 2 * alltoall_ms(tokens);
+    if (attn_dp_ == 1 && !mixed_mlp) {
+        const double ar = allreduce_ms(tokens);
+        ms[kAllReduce] = ep_ > 1 ? ar : 2 * ar;
+        ms[kAllToAll] = 2 * alltoall_ms(tokens);
+    } else {
+        // Attention output reduced within the attention TP group (none when a rank is one GPU); dense MLP
+        // layers reduce over all tp GPUs (with attention DP: all-gather + reduce-scatter of every token, the
+        // bytes of one all-reduce); MoE layers dispatch and combine each rank's tokens by all-to-all under EP.
+        const double mlp_ar = allreduce_ms(tokens);
+        const double moe_mlp = ep_ > 1 ? 0.0 : mlp_ar;
+        ms[kAllReduce] = (attn_dp_ > 1 ? attention_allreduce_ms(Ta) : mlp_ar) +
+                         (dense_layers_ * mlp_ar + moe_layers_ * moe_mlp) / layers_;
+        ms[kAllToAll] = 2 * alltoall_ms(Ta) * moe_layers_ / layers_;
+    }
     // Norms, rotary, activation, residual adds: memory-bound elementwise passes over the activations.
     const double act_width = moe_ ? shared_inter_ : inter_;
-    const double elem_bytes = tokens * kActBytes * (4 * hidden_ + 6 * hidden_ +
-                                                    2 * (heads_ + 2 * kv_heads_) * head_dim_ + 3 * act_width);
+    const double elem_bytes = Ta * kActBytes * (4 * hidden_ + 6 * hidden_ +
+                                                2 * (heads_ + 2 * kv_heads_) * head_dim_ + 3 * act_width);
     ms[kElementwise] = elem_bytes / (hbm_bw_ * eff_.memory) * 1e3;
 
     double layer = 0;
     for (int i = 0; i < kLmHead; ++i) layer += ms[i];
     for (int i = 0; i < kLmHead; ++i) ms[i] *= layers_;
-    ms[kLmHead] = gemm_ms(lm_head_, static_cast<double>(key.sampled), kLmHead);
+    ms[kLmHead] = gemm_ms(lm_head_, sampled, kLmHead);
     if (pp_ > 1)
-        ms[kPipeline] = (pp_ - 1) * (p2p_latency_s_ + tokens * hidden_ * kActBytes / (link_bw_ * eff_.comm)) * 1e3;
+        ms[kPipeline] = (pp_ - 1) * (p2p_latency_s_ + Ta * hidden_ * kActBytes / (link_bw_ * eff_.comm)) * 1e3;
     ms[kOverhead] = (step_overhead_s_ + (D + P) * per_seq_s_ + static_cast<double>(key.prefill_tokens) * per_prefill_token_s_) * 1e3;
     const double total = layer * layers_ + ms[kLmHead] + ms[kPipeline] + ms[kOverhead];
     if (out != nullptr) {
@@ -664,6 +844,8 @@ double TableTimingModel::evaluate(const StepKey& key, std::vector<OpCost>* out) 
             std::string source = "table";
             switch (i) {
                 case kQkv: source = qkv_.curve.empty() ? "roofline (fitted)" : "table"; break;
+                case kQb: source = q_b_.curve.empty() ? "roofline (fitted)" : "table"; break;
+                case kKvb: source = kv_b_.curve.empty() ? "roofline (fitted)" : "table"; break;
                 case kOProj: source = o_.curve.empty() ? "roofline (fitted)" : "table"; break;
                 case kGateUp: source = gate_up_.curve.empty() ? "roofline (fitted)" : "table"; break;
                 case kDown: source = down_.curve.empty() ? "roofline (fitted)" : "table"; break;
@@ -671,8 +853,8 @@ double TableTimingModel::evaluate(const StepKey& key, std::vector<OpCost>* out) 
                 case kSharedUp: source = shared_up_.curve.empty() ? "roofline (fitted)" : "table"; break;
                 case kSharedDown: source = shared_down_.curve.empty() ? "roofline (fitted)" : "table"; break;
                 case kLmHead: source = lm_head_.curve.empty() ? "roofline (fitted)" : "table"; break;
-                case kAttnCtx: source = ctx_ ? (ctx_scale_ != 1 ? "table (head-scaled)" : ctx_batch_mult_ != 1 ? "table (heads folded into batch)" : "table") : "roofline (fitted)"; break;
-                case kAttnGen: source = gen_ ? (gen_scale_ != 1 ? "table (head-scaled)" : gen_batch_mult_ != 1 ? "table (heads folded into batch)" : "table") : "roofline (fitted)"; break;
+                case kAttnCtx: source = kv_lora_ > 0 ? "roofline (fitted, MLA)" : ctx_ ? (ctx_scale_ != 1 ? "table (head-scaled)" : ctx_batch_mult_ != 1 ? "table (heads folded into batch)" : "table") : "roofline (fitted)"; break;
+                case kAttnGen: source = kv_lora_ > 0 ? "roofline (fitted, MLA absorbed)" : gen_ ? (gen_scale_ != 1 ? "table (head-scaled)" : gen_batch_mult_ != 1 ? "table (heads folded into batch)" : "table") : "roofline (fitted)"; break;
                 case kAllReduce: source = (ar_graph_ || ar_nccl_) ? "table" : "roofline (fitted)"; break;
                 case kAllToAll: source = a2a_ ? "table" : "roofline (fitted)"; break;
                 case kExperts: source = moe_curve_ ? "table" : "roofline (fitted)"; break;
@@ -724,8 +906,13 @@ std::unique_ptr<TimingModel> make_timing_model(std::string_view kind, const hw::
         r.tp = opts.tp;
         r.weight_dtype = opts.weight_dtype;
         r.kv_dtype = opts.kv_dtype;
-        if (opts.pp != 1 || opts.ep != 1)
-            throw core::InputError("timing.kind = \"roofline\": pp and ep are modelled by the table model only");
+        if (opts.pp != 1 || opts.ep != 1 || opts.attention_dp != 1)
+            throw core::InputError(
+                "timing.kind = \"roofline\": pp, ep and attention_dp are modelled by the table model only");
+        if (model.is_mla() || model.num_local_layers > 0)
+            throw core::InputError("timing.kind = \"roofline\": model " + model.name +
+                                   " has MLA or local (sliding-window / chunked) attention, modelled by the table "
+                                   "model only");
         if (notes) notes->clear();
         return std::make_unique<RooflineModel>(model, gpu, r);
     }

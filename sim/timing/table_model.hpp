@@ -41,6 +41,14 @@ struct TableTimingOptions {
     // Expert-parallel degree for MoE layers: 1 = experts sharded by TP (vLLM default); = tp = experts
     // spread over the TP group with all-to-all dispatch (vLLM --enable-expert-parallel). 1 or tp. Default 1.
     int ep = 1;
+    // Data-parallel attention ranks among the tp GPUs: 1 = off; d > 1 (dividing tp) = attention runs on d
+    // ranks of tp / d GPUs each, every rank with its own share of the batch (the step is as slow as the
+    // busiest rank: ceil(sequences / d)), while MoE experts are spread over all tp GPUs (expert parallel,
+    // ep must then be tp) with an all-to-all dispatch and combine of each rank's tokens; dense MLP layers
+    // stay tensor-parallel over all tokens. SGLang --enable-dp-attention --dp-size d, TRT-LLM
+    // enable_attention_dp (d = tp), vLLM --data-parallel-size d --enable-expert-parallel (MoE models).
+    // Default 1.
+    int attention_dp = 1;
     // Weight element type: "bf16" or "fp8" (per-tensor fp8 GEMMs; MoE uses fp8 or fp8_block tables). The
     // LM head stays bf16 (vLLM's fp8 methods skip it). Default "bf16".
     std::string weight_dtype = "bf16";
@@ -117,6 +125,10 @@ struct StepKey {
     std::int64_t prefill_tokens = 0;   // their new tokens
     std::int64_t prefill_attention = 0;  // sum of (context + new)^2 - context^2 (quantized)
     std::int64_t sampled = 0;          // rows that sample a token (decodes + last chunks)
+    // Local (sliding-window / chunked) attention layers only, 0 otherwise: the decode KV lengths and the
+    // prefill sum above with every context clipped to what a local layer sees (quantized).
+    std::int64_t local_decode_context = 0;
+    std::int64_t local_prefill_attention = 0;
     bool operator==(const StepKey&) const = default;
 };
 
@@ -159,7 +171,7 @@ private:
         LogCurve curve;         // empty: roofline
         bool extrapolated_nk = false;
     };
-    enum Op : int { kQkv, kAttnCtx, kAttnGen, kOProj, kGateUp, kDown, kRouter, kExperts, kSharedUp, kSharedDown,
+    enum Op : int { kQkv, kQb, kKvb, kAttnCtx, kAttnGen, kOProj, kGateUp, kDown, kRouter, kExperts, kSharedUp, kSharedDown,
                     kAllReduce, kAllToAll, kElementwise, kLmHead, kPipeline, kOverhead, kNumOps };
 
     void build_gemm(GemmOp& op, const char* op_name, double n, double k, bool bf16_only, const GemmTable* table);
@@ -168,6 +180,10 @@ private:
     double attention_context_ms(double prefills, double eff_len, double new_tokens, double kv_tokens) const;
     double attention_generation_ms(double decodes, double mean_kv) const;
     double allreduce_ms(double tokens) const;
+    // All-reduce over the attention TP group (tp / attention_dp GPUs).
+    double attention_allreduce_ms(double tokens) const;
+    double mla_context_ms(double prefills, double eff_len, double new_tokens) const;
+    double mla_generation_ms(double decodes, double mean_kv) const;
     double alltoall_ms(double tokens) const;
     double experts_ms(double tokens) const;
     double evaluate(const StepKey& key, std::vector<OpCost>* out) const;
@@ -177,6 +193,13 @@ private:
 
     // Model shape (per rank).
     int layers_ = 0, tp_ = 1, pp_ = 1, ep_ = 1;
+    int attn_dp_ = 1, tp_attn_ = 1;  // data-parallel attention ranks, GPUs per attention rank
+    // Layer types: full / local attention, dense / MoE MLP (DeepSeek's leading dense layers).
+    double full_layers_ = 0, local_layers_ = 0, dense_layers_ = 0, moe_layers_ = 0;
+    hw::ModelSpec::LocalAttention local_kind_ = hw::ModelSpec::LocalAttention::kNone;
+    std::int64_t window_ = 0;
+    // MLA (kv_lora_ > 0): latent width, rope and nope dims, value dim.
+    double kv_lora_ = 0, rope_ = 0, nope_ = 0, v_dim_ = 0;
     double hidden_ = 0, heads_ = 0, kv_heads_ = 0, head_dim_ = 0, inter_ = 0;
     bool moe_ = false;
     double experts_ = 0, topk_ = 0, expert_inter_ = 0, shared_inter_ = 0;
@@ -186,7 +209,7 @@ private:
     double custom_ar_max_bytes_ = 0;
     double bf16_peak_ = 0, fp8_peak_ = 0, hbm_bw_ = 0, link_bw_ = 0;
 
-    GemmOp qkv_, o_, gate_up_, down_, router_, shared_up_, shared_down_, lm_head_;
+    GemmOp qkv_, q_b_, kv_b_, o_, gate_up_, down_, router_, shared_up_, shared_down_, lm_head_;
     // Attention slices (null: roofline) and their head scale factors when taken from a neighbour layout.
     std::shared_ptr<const AttentionTable> ctx_table_, gen_table_;
     const AttentionSlice* ctx_ = nullptr;
@@ -200,6 +223,10 @@ private:
     const CommCurve* ar_eager_ = nullptr;
     const CommCurve* ar_nccl_ = nullptr;
     const CommCurve* a2a_ = nullptr;
+    // All-reduce curves of the attention TP group when it is smaller than tp (attention DP).
+    const CommCurve* attn_ar_graph_ = nullptr;
+    const CommCurve* attn_ar_eager_ = nullptr;
+    const CommCurve* attn_ar_nccl_ = nullptr;
     // MoE.
     std::shared_ptr<const MoeTable> moe_table_;
     const MoeCurve* moe_curve_ = nullptr;
