@@ -3,7 +3,9 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdlib>
+#include <limits>
 #include <map>
+#include <span>
 #include <utility>
 
 #include <fmt/format.h>
@@ -16,20 +18,53 @@
 namespace dynosim::sim::timing {
 namespace {
 
-// Log-log interpolation between (x0, v0) and (x1, v1) at x: the model's own rule.
-double interp(double x0, double v0, double x1, double v1, double x) {
-    const double t = (std::log(x) - std::log(x0)) / (std::log(x1) - std::log(x0));
-    return std::exp(std::log(v0) + t * (std::log(v1) - std::log(v0)));
+double pct(double predicted, double measured) {
+    return 100.0 * std::abs(predicted - measured) / measured;
 }
 
-double pct(double predicted, double measured) { return 100.0 * std::abs(predicted - measured) / measured; }
+std::vector<double> logs_of(const std::vector<double>& v) {
+    std::vector<double> out(v.size());
+    for (std::size_t i = 0; i < v.size(); ++i) out[i] = std::log(v[i]);
+    return out;
+}
 
-// Leave-one-out along one line of a grid: values[i] at axis[i] (NaN = unmeasured).
-void loo_line(const std::vector<double>& axis, const std::vector<double>& values, std::vector<double>& out) {
-    for (std::size_t i = 1; i + 1 < axis.size(); ++i) {
-        const double v0 = values[i - 1], v = values[i], v1 = values[i + 1];
-        if (std::isnan(v0) || std::isnan(v) || std::isnan(v1)) continue;
-        out.push_back(pct(interp(axis[i - 1], v0, axis[i + 1], v1, axis[i]), v));
+// Held-out errors of every measured cell of a grid (logv NaN = unmeasured): `cell` the model's missing-cell
+// estimate (estimate_cell_log), `axis` each single-axis interpolation that brackets it.
+void loo_grid(std::span<const std::span<const double>> axes_log, const std::vector<double>& logv,
+              const std::vector<double>& measured_ms, Interp interp, std::vector<double>& cell,
+              std::vector<double>& axis) {
+    for (std::size_t idx = 0; idx < logv.size(); ++idx) {
+        if (std::isnan(logv[idx])) continue;
+        const double est = estimate_cell_log(axes_log, logv, idx, interp);
+        if (std::isnan(est)) continue;
+        cell.push_back(pct(std::exp(est), measured_ms[idx]));
+        std::size_t stride = 1;
+        for (std::size_t d = axes_log.size(); d-- > 0;) {
+            const std::size_t size = axes_log[d].size(), pos = (idx / stride) % size;
+            const double v =
+                held_out_log(axes_log[d], logv.data() + (idx - pos * stride), stride, pos, interp);
+            if (!std::isnan(v)) axis.push_back(pct(std::exp(v), measured_ms[idx]));
+            stride *= size;
+        }
+    }
+}
+
+// Held-out errors along one measured curve: each interior point predicted from the others (after the
+// envelope for collectives, computed without the point), with `interp`.
+void loo_curve(const std::vector<double>& xs, const std::vector<double>& ms, Interp interp, bool envelope,
+               std::vector<double>& out) {
+    const std::vector<double> lx = logs_of(xs);
+    std::vector<double> v(ms.size());
+    for (std::size_t i = 1; i + 1 < xs.size(); ++i) {
+        v = ms;
+        if (envelope) {
+            v[i] = std::numeric_limits<double>::infinity();
+            nondecreasing_envelope(v);
+        }
+        for (double& x : v) x = std::log(x);
+        v[i] = std::nan("");
+        const double est = held_out_log(lx, v.data(), 1, i, interp);
+        if (!std::isnan(est)) out.push_back(pct(std::exp(est), ms[i]));
     }
 }
 
@@ -63,63 +98,46 @@ std::vector<ErrorStats> leave_one_out(const std::filesystem::path& table_root, c
     };
     if (auto p = loc.find("gemm", "gemm_perf")) {
         const auto t = TableStore::gemm(*p);
-        std::vector<double> errs;
+        std::vector<double> cell, axis;
         for (const auto& g : t->grids) {
-            const std::size_t nm = g.m.size(), nn = g.n.size(), nk = g.k.size();
-            auto measured = [&](std::size_t im, std::size_t in, std::size_t ik) {
-                const std::size_t idx = (im * nn + in) * nk + ik;
-                return g.was_measured[idx] ? g.ms[idx] : std::nan("");
-            };
-            std::vector<double> line;
-            for (std::size_t in = 0; in < nn; ++in)
-                for (std::size_t ik = 0; ik < nk; ++ik) {  // along m
-                    line.clear();
-                    for (std::size_t im = 0; im < nm; ++im) line.push_back(measured(im, in, ik));
-                    loo_line(g.m, line, errs);
-                }
-            for (std::size_t im = 0; im < nm; ++im) {
-                for (std::size_t ik = 0; ik < nk; ++ik) {  // along n
-                    line.clear();
-                    for (std::size_t in = 0; in < nn; ++in) line.push_back(measured(im, in, ik));
-                    loo_line(g.n, line, errs);
-                }
-                for (std::size_t in = 0; in < nn; ++in) {  // along k
-                    line.clear();
-                    for (std::size_t ik = 0; ik < nk; ++ik) line.push_back(measured(im, in, ik));
-                    loo_line(g.k, line, errs);
-                }
-            }
+            const std::vector<double> lm = logs_of(g.m), ln = logs_of(g.n), lk = logs_of(g.k);
+            const std::span<const double> axes[3] = {lm, ln, lk};
+            std::vector<double> logv(g.ms.size());
+            for (std::size_t i = 0; i < logv.size(); ++i)
+                logv[i] = g.was_measured[i] ? std::log(g.ms[i]) : std::nan("");
+            loo_grid(axes, logv, g.ms, kGemmInterp, cell, axis);
         }
-        out.push_back(summarize("gemm", scope(*p), std::move(errs)));
+        out.push_back(summarize("gemm", scope(*p), std::move(cell)));
+        out.push_back(summarize("gemm", scope(*p), std::move(axis)));
+        out.back().protocol = "axis";
     }
     for (const bool generation : {false, true}) {
         const char* stem = generation ? "generation_attention_perf" : "context_attention_perf";
         auto p = loc.find("attention", stem);
         if (!p) continue;
         const auto t = TableStore::attention(*p, generation);
-        std::vector<double> errs, line;
+        std::vector<double> cell, axis;
         for (const auto& s : t->slices) {
             const RawGrid& g = s.raw;
-            for (std::size_t i = 0; i < g.a.size(); ++i) {  // along length
-                line.assign(g.ms.begin() + static_cast<std::ptrdiff_t>(i * g.b.size()),
-                            g.ms.begin() + static_cast<std::ptrdiff_t>((i + 1) * g.b.size()));
-                loo_line(g.b, line, errs);
-            }
-            for (std::size_t j = 0; j < g.b.size(); ++j) {  // along batch
-                line.clear();
-                for (std::size_t i = 0; i < g.a.size(); ++i) line.push_back(g.at(i, j));
-                loo_line(g.a, line, errs);
-            }
+            const std::vector<double> la = logs_of(g.a), lb = logs_of(g.b);
+            const std::span<const double> axes[2] = {la, lb};
+            std::vector<double> logv(g.ms.size());
+            for (std::size_t i = 0; i < logv.size(); ++i)
+                logv[i] = std::isnan(g.ms[i]) ? g.ms[i] : std::log(g.ms[i]);
+            loo_grid(axes, logv, g.ms, kAttentionInterp, cell, axis);
         }
-        out.push_back(summarize(generation ? "generation_attention" : "context_attention", scope(*p), std::move(errs)));
+        const char* family = generation ? "generation_attention" : "context_attention";
+        out.push_back(summarize(family, scope(*p), std::move(cell)));
+        out.push_back(summarize(family, scope(*p), std::move(axis)));
+        out.back().protocol = "axis";
     }
     // Collectives: the framework's custom all-reduce; NCCL (framework-independent) when framework is "nccl".
     if (framework == "nccl") {
         if (auto p = loc.find_nccl()) {
             std::vector<double> ar, a2a;
             for (const auto& c : TableStore::comm(*p)->curves) {
-                if (c.op == "all_reduce") loo_line(c.elements, c.ms, ar);
-                if (c.op == "alltoall") loo_line(c.elements, c.ms, a2a);
+                if (c.op == "all_reduce") loo_curve(c.elements, c.ms, kCommInterp, true, ar);
+                if (c.op == "alltoall") loo_curve(c.elements, c.ms, kCommInterp, true, a2a);
             }
             const std::string sc = fmt::format("{}/nccl/{}", gpu_dir, p->parent_path().filename().string());
             out.push_back(summarize("all_reduce", sc, std::move(ar)));
@@ -129,22 +147,24 @@ std::vector<ErrorStats> leave_one_out(const std::filesystem::path& table_root, c
     }
     if (auto p = loc.find("comm", "custom_allreduce_perf")) {
         std::vector<double> errs;
-        for (const auto& c : TableStore::comm(*p)->curves) loo_line(c.elements, c.ms, errs);
+        for (const auto& c : TableStore::comm(*p)->curves)
+            loo_curve(c.elements, c.ms, kCommInterp, true, errs);
         out.push_back(summarize("all_reduce", scope(*p), std::move(errs)));
     }
     if (auto p = loc.find("moe", "moe_perf")) {
         std::vector<double> errs;
-        for (const auto& c : TableStore::moe(*p)->curves) loo_line(c.tokens, c.ms, errs);
+        for (const auto& c : TableStore::moe(*p)->curves) loo_curve(c.tokens, c.ms, kMoeInterp, false, errs);
         out.push_back(summarize("moe", scope(*p), std::move(errs)));
     }
     return out;
 }
 
-std::vector<ErrorStats> cross_source_vidur(const std::filesystem::path& data_dir, const std::string& vidur_gpu,
-                                           const std::string& framework) {
+std::vector<ErrorStats> cross_source_vidur(const std::filesystem::path& data_dir,
+                                           const std::string& vidur_gpu, const std::string& framework) {
     std::vector<ErrorStats> out;
     const std::string gpu_dir = vidur_gpu == "h100" ? "h100_sxm" : vidur_gpu == "a100" ? "a100_sxm" : "";
-    if (gpu_dir.empty()) throw core::InputError("cross-source: vidur GPU must be h100 or a100, not " + vidur_gpu);
+    if (gpu_dir.empty())
+        throw core::InputError("cross-source: vidur GPU must be h100 or a100, not " + vidur_gpu);
     const TableLocator loc{data_dir / "gpu" / "aiconfigurator_csv", gpu_dir, framework, ""};
     const auto gp = loc.find("gemm", "gemm_perf");
     const std::filesystem::path vroot = data_dir / "gpu" / "vidur" / "compute" / vidur_gpu;
@@ -158,24 +178,29 @@ std::vector<ErrorStats> cross_source_vidur(const std::filesystem::path& data_dir
         if (e.path().filename() != "mlp.csv") continue;
         CsvReader r(e.path());
         const int c_h = r.column("n_head"), c_kv = r.column("n_kv_head"), c_e = r.column("n_embd"),
-                  c_x = r.column("n_expanded_embd"), c_g = r.column("use_gated_mlp"), c_m = r.column("num_tokens"),
-                  c_tp = r.column("num_tensor_parallel_workers");
-        const int ops[4] = {r.column("time_stats.attn_pre_proj.median"), r.column("time_stats.attn_post_proj.median"),
-                            r.column("time_stats.mlp_up_proj.median"), r.column("time_stats.mlp_down_proj.median")};
+                  c_x = r.column("n_expanded_embd"), c_g = r.column("use_gated_mlp"),
+                  c_m = r.column("num_tokens"), c_tp = r.column("num_tensor_parallel_workers");
+        const int ops[4] = {
+            r.column("time_stats.attn_pre_proj.median"), r.column("time_stats.attn_post_proj.median"),
+            r.column("time_stats.mlp_up_proj.median"), r.column("time_stats.mlp_down_proj.median")};
         std::map<std::pair<double, double>, LogCurve> curves;
         while (r.next()) {
-            const double h = r.number(c_h), kv = r.number(c_kv), d = r.number(c_e), x = r.number(c_x), m = r.number(c_m),
-                         tp = r.number(c_tp);
+            const double h = r.number(c_h), kv = r.number(c_kv), d = r.number(c_e), x = r.number(c_x),
+                         m = r.number(c_m), tp = r.number(c_tp);
             const bool gated = r.field(c_g) == "True" || r.field(c_g) == "true" || r.field(c_g) == "1";
             const double hd = d / h;
-            const double nk[4][2] = {{(h + 2 * kv) * hd / tp, d}, {d, h * hd / tp}, {(gated ? 2 : 1) * x / tp, d}, {d, x / tp}};
+            const double nk[4][2] = {
+                {(h + 2 * kv) * hd / tp, d}, {d, h * hd / tp}, {(gated ? 2 : 1) * x / tp, d}, {d, x / tp}};
             for (int op = 0; op < 4; ++op) {
                 const double measured = r.number(ops[op]);
                 if (!(measured > 0)) continue;
                 auto it = curves.find({nk[op][0], nk[op][1]});
                 if (it == curves.end()) {
                     bool outside = false;
-                    it = curves.emplace(std::make_pair(nk[op][0], nk[op][1]), g->curve_over_m(nk[op][0], nk[op][1], &outside)).first;
+                    it = curves
+                             .emplace(std::make_pair(nk[op][0], nk[op][1]),
+                                      g->curve_over_m(nk[op][0], nk[op][1], &outside))
+                             .first;
                 }
                 if (it->second.empty()) continue;
                 bool outside = false;
@@ -197,7 +222,8 @@ struct FitRow {
     double batch, forward_ms, measured_ms;
 };
 
-OverheadFit least_squares(const std::vector<FitRow>& rows, const TableTimingOptions& base, std::string source) {
+OverheadFit least_squares(const std::vector<FitRow>& rows, const TableTimingOptions& base,
+                          std::string source) {
     OverheadFit fit;
     fit.points = rows.size();
     fit.source = std::move(source);
@@ -222,8 +248,9 @@ OverheadFit least_squares(const std::vector<FitRow>& rows, const TableTimingOpti
         const double pred = row.forward_ms + intercept + slope * row.batch;
         sse += (pred - row.measured_ms) * (pred - row.measured_ms);
         after.push_back(pct(pred, row.measured_ms));
-        before.push_back(pct(row.forward_ms + (base.step_overhead_us + base.per_seq_overhead_us * row.batch) * 1e-3,
-                             row.measured_ms));
+        before.push_back(
+            pct(row.forward_ms + (base.step_overhead_us + base.per_seq_overhead_us * row.batch) * 1e-3,
+                row.measured_ms));
     }
     fit.rmse_ms = std::sqrt(sse / n);
     fit.median_abs_pct_before = summarize("", "", before).median_pct;
@@ -265,7 +292,8 @@ OverheadFit fit_overhead_sim2real(const std::filesystem::path& data_dir, const T
             const std::string stage = stages.substr(0, semi);
             stages = semi == std::string::npos ? "" : stages.substr(semi + 1);
             const double rate = std::strtod(stage.c_str(), nullptr);
-            const int c_itl = r.column(fmt::format("s{}_itl_mean_ms", s)), c_e2e = r.column(fmt::format("s{}_e2e_mean_ms", s));
+            const int c_itl = r.column(fmt::format("s{}_itl_mean_ms", s)),
+                      c_e2e = r.column(fmt::format("s{}_e2e_mean_ms", s));
             if (r.field(c_itl).empty() || r.field(c_e2e).empty()) continue;
             const double itl = r.number(c_itl), e2e = r.number(c_e2e);
             const double batch = std::max(1.0, std::round(rate * e2e * 1e-3));
@@ -274,13 +302,15 @@ OverheadFit fit_overhead_sim2real(const std::filesystem::path& data_dir, const T
             rows.push_back({batch, m.step_seconds(shape) * 1e3, itl});
         }
     }
-    return least_squares(rows, base, fmt::format("{} ({} run stages, vLLM 0.15.1)", file.string(), rows.size()));
+    return least_squares(rows, base,
+                         fmt::format("{} ({} run stages, vLLM 0.15.1)", file.string(), rows.size()));
 }
 
 OverheadFit fit_overhead_splitwise(const std::filesystem::path& data_dir, const std::string& hardware,
                                    const TableTimingOptions& base) {
     const auto file = data_dir / "gpu" / "splitwise_sim" / "perf_model.csv";
-    const hw::ModelSpec model = hw::resolve_model((data_dir / "models" / "meta-llama--Llama-2-70b-hf").string());
+    const hw::ModelSpec model =
+        hw::resolve_model((data_dir / "models" / "meta-llama--Llama-2-70b-hf").string());
     const hw::GpuSpec& gpu = hw::find_gpu(hardware == "a100-80gb" ? "A100-80GB" : "H100-SXM");
     CsvReader r(file);
     const int c_model = r.column("model"), c_hw = r.column("hardware"), c_p = r.column("prompt_size"),
@@ -305,7 +335,8 @@ OverheadFit fit_overhead_splitwise(const std::filesystem::path& data_dir, const 
         shape.decode_context.assign(static_cast<std::size_t>(b), ctx);
         rows.push_back({b, m->step_seconds(shape) * 1e3, r.number(c_tt)});
     }
-    return least_squares(rows, base, fmt::format("{} ({} rows of llama2-70b on {})", file.string(), rows.size(), hardware));
+    return least_squares(
+        rows, base, fmt::format("{} ({} rows of llama2-70b on {})", file.string(), rows.size(), hardware));
 }
 
 }  // namespace dynosim::sim::timing

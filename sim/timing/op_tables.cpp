@@ -77,8 +77,8 @@ RawGrid build_raw(const std::vector<Point2>& pts) {
 }
 
 // A 1-D curve from (x, ms) points, duplicates averaged.
-void build_curve(std::vector<std::pair<double, double>> pts, double above_exponent, std::vector<double>& xs,
-                 std::vector<double>& ms, LogCurve& curve) {
+void build_curve(std::vector<std::pair<double, double>> pts, double above_exponent, Interp interp,
+                 bool envelope, std::vector<double>& xs, std::vector<double>& ms, LogCurve& curve) {
     std::sort(pts.begin(), pts.end());
     xs.clear();
     ms.clear();
@@ -91,14 +91,17 @@ void build_curve(std::vector<std::pair<double, double>> pts, double above_expone
             acc = {};
         }
     }
-    curve = LogCurve(LogAxis(xs, above_exponent), ms);
+    std::vector<double> vals = ms;
+    if (envelope) nondecreasing_envelope(vals);
+    curve = LogCurve(LogAxis(xs, above_exponent), vals, interp);
 }
 
 // Numeric-aware version order: "0.5.10" > "0.5.9", "1.3.0rc20" > "1.3.0rc3".
 bool version_less(const std::string& x, const std::string& y) {
     std::size_t i = 0, j = 0;
     while (i < x.size() && j < y.size()) {
-        if (std::isdigit(static_cast<unsigned char>(x[i])) && std::isdigit(static_cast<unsigned char>(y[j]))) {
+        if (std::isdigit(static_cast<unsigned char>(x[i])) &&
+            std::isdigit(static_cast<unsigned char>(y[j]))) {
             std::size_t i2 = i, j2 = j;
             while (i2 < x.size() && std::isdigit(static_cast<unsigned char>(x[i2]))) ++i2;
             while (j2 < y.size() && std::isdigit(static_cast<unsigned char>(y[j2]))) ++j2;
@@ -126,7 +129,8 @@ std::optional<std::filesystem::path> newest_with(const std::filesystem::path& di
     }
     std::vector<std::string> versions;
     for (const auto& e : std::filesystem::directory_iterator(dir, ec))
-        if (e.is_directory() && std::filesystem::exists(e.path() / file)) versions.push_back(e.path().filename().string());
+        if (e.is_directory() && std::filesystem::exists(e.path() / file))
+            versions.push_back(e.path().filename().string());
     if (versions.empty()) return std::nullopt;
     std::sort(versions.begin(), versions.end(), version_less);
     return dir / versions.back() / file;
@@ -151,7 +155,8 @@ LogCurve GemmGrid::curve_over_m(double n_val, double k_val, bool* outside) const
     for (std::size_t im = 0; im < m.size(); ++im) {
         double lv = 0, w = 0;
         for (int pass = 0; pass < 2 && w <= 0; ++pass) {
-            // Pass 0: bilinear weights; pass 1 (every weighted corner unmeasured): the measured corners alike.
+            // Pass 0: bilinear weights; pass 1 (every weighted corner unmeasured): the measured corners
+            // alike.
             for (int c = 0; c < 4; ++c) {
                 const double cw = pass == 0 ? corner_w[c] : 1.0;
                 if (cw <= 0) continue;
@@ -164,7 +169,7 @@ LogCurve GemmGrid::curve_over_m(double n_val, double k_val, bool* outside) const
         if (w <= 0) return {};
         vals.push_back(std::exp(lv / w + wn.log_scale + wk.log_scale));
     }
-    return LogCurve(LogAxis(m, 1.0), vals);
+    return LogCurve(LogAxis(m, 1.0), vals, kGemmInterp);
 }
 
 const GemmGrid* GemmTable::find(std::string_view dtype) const {
@@ -213,7 +218,9 @@ std::shared_ptr<const GemmTable> read_gemm_table(const std::filesystem::path& fi
                 g.was_measured[i] = true;
                 ++g.measured;
             }
-        g.filled = fill_missing_along_rows(g.m, nn * nk, 1.0, g.ms);
+        const std::span<const double> axes[3] = {g.m, g.n, g.k};
+        g.filled = fill_missing_cells(axes, g.ms, kGemmInterp);
+        g.filled += fill_missing_along_rows(g.m, nn * nk, 1.0, g.ms);
         t->grids.push_back(std::move(g));
     }
     if (t->grids.empty()) throw core::InputError(fmt::format("{}: no data rows", file.string()));
@@ -222,18 +229,22 @@ std::shared_ptr<const GemmTable> read_gemm_table(const std::filesystem::path& fi
 
 // ---- attention -------------------------------------------------------------------------------------------
 
-const AttentionSlice* AttentionTable::find(int heads, int kv_heads, int head_dim, std::string_view kv_dtype) const {
+const AttentionSlice* AttentionTable::find(int heads, int kv_heads, int head_dim,
+                                           std::string_view kv_dtype) const {
     for (const auto& s : slices)
-        if (s.heads == heads && s.kv_heads == kv_heads && s.head_dim == head_dim && s.kv_dtype == kv_dtype) return &s;
+        if (s.heads == heads && s.kv_heads == kv_heads && s.head_dim == head_dim && s.kv_dtype == kv_dtype)
+            return &s;
     return nullptr;
 }
 
-const AttentionSlice* AttentionTable::nearest(int heads, int kv_heads, int head_dim, std::string_view kv_dtype) const {
+const AttentionSlice* AttentionTable::nearest(int heads, int kv_heads, int head_dim,
+                                              std::string_view kv_dtype) const {
     const AttentionSlice* best = nullptr;
     double best_d = 0;
     for (const auto& s : slices) {
         if (s.head_dim != head_dim || s.kv_dtype != kv_dtype) continue;
-        const double d = std::abs(std::log(double(s.heads) / heads)) + std::abs(std::log(double(s.kv_heads) / kv_heads));
+        const double d =
+            std::abs(std::log(double(s.heads) / heads)) + std::abs(std::log(double(s.kv_heads) / kv_heads));
         if (best == nullptr || d < best_d) {
             best = &s;
             best_d = d;
@@ -242,7 +253,8 @@ const AttentionSlice* AttentionTable::nearest(int heads, int kv_heads, int head_
     return best;
 }
 
-std::shared_ptr<const AttentionTable> read_attention_table(const std::filesystem::path& file, bool generation) {
+std::shared_ptr<const AttentionTable> read_attention_table(const std::filesystem::path& file,
+                                                           bool generation) {
     CsvReader r(file);
     const int c_b = r.column("batch_size"), c_isl = r.column("isl"), c_h = r.column("num_heads"),
               c_kv = r.column("num_key_value_heads"), c_hd = r.column("head_dim"),
@@ -270,7 +282,9 @@ std::shared_ptr<const AttentionTable> read_attention_table(const std::filesystem
         std::tie(s.heads, s.kv_heads, s.head_dim, s.kv_dtype) = key;
         s.raw = build_raw(pts);
         std::vector<double> vals = s.raw.ms;
-        s.filled = fill_missing_along_rows(s.raw.a, s.raw.b.size(), 1.0, vals);
+        const std::span<const double> axes[2] = {s.raw.a, s.raw.b};
+        s.filled = fill_missing_cells(axes, vals, kAttentionInterp);
+        s.filled += fill_missing_along_rows(s.raw.a, s.raw.b.size(), 1.0, vals);
         // Columns (lengths) measured at no batch size: drop them from the interpolation grid.
         std::vector<double> cols;
         std::vector<std::size_t> keep;
@@ -284,10 +298,12 @@ std::shared_ptr<const AttentionTable> read_attention_table(const std::filesystem
         packed.reserve(s.raw.a.size() * cols.size());
         for (std::size_t i = 0; i < s.raw.a.size(); ++i)
             for (const std::size_t j : keep) packed.push_back(vals[i * s.raw.b.size() + j]);
-        s.grid = LogGrid2(LogAxis(s.raw.a, 1.0), LogAxis(cols, generation ? 1.0 : 2.0), packed);
+        s.grid =
+            LogGrid2(LogAxis(s.raw.a, 1.0), LogAxis(cols, generation ? 1.0 : 2.0), packed, kAttentionInterp);
         t->slices.push_back(std::move(s));
     }
-    if (t->slices.empty()) throw core::InputError(fmt::format("{}: no full-attention data rows", file.string()));
+    if (t->slices.empty())
+        throw core::InputError(fmt::format("{}: no full-attention data rows", file.string()));
     return t;
 }
 
@@ -307,7 +323,8 @@ std::shared_ptr<const CommTable> read_comm_table(const std::filesystem::path& fi
               c_size = r.column("message_size"), c_lat = r.column("latency");
     int c_dtype = r.find_column("nccl_dtype");
     if (c_dtype < 0) c_dtype = r.column("allreduce_dtype");
-    std::map<std::tuple<std::string, std::string, std::string, int>, std::vector<std::pair<double, double>>> groups;
+    std::map<std::tuple<std::string, std::string, std::string, int>, std::vector<std::pair<double, double>>>
+        groups;
     while (r.next()) {
         const int n = static_cast<int>(read_positive(r, c_n));
         const double size = read_positive(r, c_size), lat = read_latency(r, c_lat);
@@ -319,7 +336,7 @@ std::shared_ptr<const CommTable> read_comm_table(const std::filesystem::path& fi
     for (auto& [key, pts] : groups) {
         CommCurve c;
         std::tie(c.op, c.dtype, c.kernel, c.num_gpus) = key;
-        build_curve(std::move(pts), 1.0, c.elements, c.ms, c.curve);
+        build_curve(std::move(pts), 1.0, kCommInterp, true, c.elements, c.ms, c.curve);
         t->curves.push_back(std::move(c));
     }
     if (t->curves.empty()) throw core::InputError(fmt::format("{}: no data rows", file.string()));
@@ -330,17 +347,17 @@ std::shared_ptr<const CommTable> read_comm_table(const std::filesystem::path& fi
 
 std::shared_ptr<const MoeTable> read_moe_table(const std::filesystem::path& file) {
     CsvReader r(file);
-    const int c_dtype = r.column("moe_dtype"), c_kernel = r.column("kernel_source"), c_t = r.column("num_tokens"),
-              c_h = r.column("hidden_size"), c_i = r.column("inter_size"), c_k = r.column("topk"),
-              c_e = r.column("num_experts"), c_tp = r.column("moe_tp_size"), c_ep = r.column("moe_ep_size"),
-              c_dist = r.column("distribution"), c_lat = r.column("latency");
+    const int c_dtype = r.column("moe_dtype"), c_kernel = r.column("kernel_source"),
+              c_t = r.column("num_tokens"), c_h = r.column("hidden_size"), c_i = r.column("inter_size"),
+              c_k = r.column("topk"), c_e = r.column("num_experts"), c_tp = r.column("moe_tp_size"),
+              c_ep = r.column("moe_ep_size"), c_dist = r.column("distribution"), c_lat = r.column("latency");
     using Key = std::tuple<std::string, std::string, std::string, int, int, int, int, int, int>;
     std::map<Key, std::vector<std::pair<double, double>>> groups;
     while (r.next()) {
         const double tokens = read_positive(r, c_t), lat = read_latency(r, c_lat);
         auto i = [&](int c) { return static_cast<int>(read_positive(r, c)); };
-        groups[{std::string(r.field(c_dtype)), std::string(r.field(c_dist)), std::string(r.field(c_kernel)), i(c_h),
-                i(c_i), i(c_k), i(c_e), i(c_tp), i(c_ep)}]
+        groups[{std::string(r.field(c_dtype)), std::string(r.field(c_dist)), std::string(r.field(c_kernel)),
+                i(c_h), i(c_i), i(c_k), i(c_e), i(c_tp), i(c_ep)}]
             .emplace_back(tokens, lat);
     }
     auto t = std::make_shared<MoeTable>();
@@ -348,7 +365,7 @@ std::shared_ptr<const MoeTable> read_moe_table(const std::filesystem::path& file
     for (auto& [key, pts] : groups) {
         MoeCurve c;
         std::tie(c.dtype, c.distribution, c.kernel, c.hidden, c.inter, c.topk, c.experts, c.tp, c.ep) = key;
-        build_curve(std::move(pts), 1.0, c.tokens, c.ms, c.curve);
+        build_curve(std::move(pts), 1.0, kMoeInterp, false, c.tokens, c.ms, c.curve);
         t->curves.push_back(std::move(c));
     }
     if (t->curves.empty()) throw core::InputError(fmt::format("{}: no data rows", file.string()));
@@ -357,8 +374,10 @@ std::shared_ptr<const MoeTable> read_moe_table(const std::filesystem::path& file
 
 // ---- locating and caching --------------------------------------------------------------------------------
 
-std::optional<std::filesystem::path> TableLocator::find(std::string_view family, std::string_view stem) const {
-    return newest_with(root / gpu_dir / std::string(family) / framework, version, std::string(stem) + ".csv.gz");
+std::optional<std::filesystem::path> TableLocator::find(std::string_view family,
+                                                        std::string_view stem) const {
+    return newest_with(root / gpu_dir / std::string(family) / framework, version,
+                       std::string(stem) + ".csv.gz");
 }
 
 std::optional<std::filesystem::path> TableLocator::find_nccl() const {
@@ -404,7 +423,8 @@ std::shared_ptr<const T> cached(const std::filesystem::path& file, const std::st
 std::shared_ptr<const GemmTable> TableStore::gemm(const std::filesystem::path& file) {
     return cached<GemmTable>(file, "gemm", [&] { return read_gemm_table(file); });
 }
-std::shared_ptr<const AttentionTable> TableStore::attention(const std::filesystem::path& file, bool generation) {
+std::shared_ptr<const AttentionTable> TableStore::attention(const std::filesystem::path& file,
+                                                            bool generation) {
     return cached<AttentionTable>(file, generation ? "gen" : "ctx",
                                   [&] { return read_attention_table(file, generation); });
 }

@@ -16,11 +16,19 @@
 
 namespace dynosim::sim::timing {
 
+// Interpolation rule of each op family, chosen by held-out error over every table (`dynosim calib
+// validate`, docs/timing.md): GEMM latency along m is a staircase of kernel tiles, which a cubic overshoots
+// into; attention and collectives bend across their wide grid steps, which the monotone cubic follows.
+inline constexpr Interp kGemmInterp = Interp::kLinear;
+inline constexpr Interp kAttentionInterp = Interp::kMonotoneCubic;
+inline constexpr Interp kCommInterp = Interp::kMonotoneCubic;
+inline constexpr Interp kMoeInterp = Interp::kLinear;
+
 // A grid as measured: two axes and a row-major value array in ms with NaN where nothing was measured.
 struct RawGrid {
-    std::vector<double> a, b;   // axis points (rows, columns), increasing
-    std::vector<double> ms;     // a.size() x b.size(), NaN = not measured
-    std::size_t measured = 0;   // cells with a measurement
+    std::vector<double> a, b;  // axis points (rows, columns), increasing
+    std::vector<double> ms;    // a.size() x b.size(), NaN = not measured
+    std::size_t measured = 0;  // cells with a measurement
     double at(std::size_t i, std::size_t j) const { return ms[i * b.size() + j]; }
 };
 
@@ -29,7 +37,9 @@ struct GemmGrid {
     std::string dtype;   // gemm_dtype column: bfloat16, fp8, fp8_block, ...
     std::string kernel;  // kernel_source of the rows
     std::vector<double> m, n, k;
-    std::vector<double> ms;  // index (im * n.size() + in) * k.size() + ik; missing cells filled along m
+    // index (im * n.size() + in) * k.size() + ik; missing cells estimated from the measured cells along m, n
+    // and k (fill_missing_cells), else filled along m
+    std::vector<double> ms;
     std::size_t measured = 0, filled = 0;
     // Latency over m for fixed (n, k), interpolated bilinearly in (log n, log k); *outside set when n or k
     // lies beyond the grid (then scaled linearly, the GEMM's roofline law in n and k).
@@ -50,7 +60,7 @@ struct AttentionSlice {
     int heads = 0, kv_heads = 0, head_dim = 0;
     std::string kv_dtype;  // bfloat16 / fp8
     RawGrid raw;           // as measured
-    LogGrid2 grid;         // missing cells filled along batch (linear in batch)
+    LogGrid2 grid;         // missing cells estimated along both axes (fill_missing_cells), else along batch
     std::size_t filled = 0;
 };
 
@@ -71,7 +81,7 @@ struct CommCurve {
     std::string kernel;  // kernel_source (NCCL, vLLM_custom_graph, ...)
     int num_gpus = 0;
     std::vector<double> elements, ms;  // measured points (duplicates averaged in log space)
-    LogCurve curve;
+    LogCurve curve;                    // over the non-decreasing envelope of ms (nondecreasing_envelope)
 };
 
 struct CommTable {
@@ -95,7 +105,8 @@ struct MoeTable {
 
 // Parsers. Each throws core::InputError naming the file, the row and the field of the first bad value.
 std::shared_ptr<const GemmTable> read_gemm_table(const std::filesystem::path& file);
-std::shared_ptr<const AttentionTable> read_attention_table(const std::filesystem::path& file, bool generation);
+std::shared_ptr<const AttentionTable> read_attention_table(const std::filesystem::path& file,
+                                                           bool generation);
 std::shared_ptr<const CommTable> read_comm_table(const std::filesystem::path& file);
 std::shared_ptr<const MoeTable> read_moe_table(const std::filesystem::path& file);
 
@@ -120,9 +131,10 @@ std::vector<std::string> table_gpu_dirs(const std::filesystem::path& root);
 
 // Process-wide, in-memory cache of parsed tables, keyed by file path; thread-safe.
 class TableStore {
-public:
+  public:
     static std::shared_ptr<const GemmTable> gemm(const std::filesystem::path& file);
-    static std::shared_ptr<const AttentionTable> attention(const std::filesystem::path& file, bool generation);
+    static std::shared_ptr<const AttentionTable> attention(const std::filesystem::path& file,
+                                                           bool generation);
     static std::shared_ptr<const CommTable> comm(const std::filesystem::path& file);
     static std::shared_ptr<const MoeTable> moe(const std::filesystem::path& file);
 };
