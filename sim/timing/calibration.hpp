@@ -39,8 +39,8 @@ std::vector<ErrorStats> leave_one_out(const std::filesystem::path& table_root, c
 // Cross-source: Vidur's per-layer linear-op profiles (gpu/vidur/compute/<gpu>/<org>/<model>/mlp.csv,
 // PyTorch/sarathi kernels) against the AIConfigurator GEMM table of the same GPU interpolated at the same
 // (m, n, k). gpu: "h100" or "a100".
-std::vector<ErrorStats> cross_source_vidur(const std::filesystem::path& data_dir,
-                                           const std::string& vidur_gpu, const std::string& framework);
+std::vector<ErrorStats> cross_source_vidur(const std::filesystem::path& data_dir, const std::string& vidur_gpu,
+                                           const std::string& framework);
 
 // Per-step overhead fitted on SplitwiseSim's measured decode iterations (gpu/splitwise_sim/perf_model.csv):
 // residual = measured token_time - modelled forward pass (overheads zeroed), least squares

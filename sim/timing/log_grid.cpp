@@ -162,9 +162,7 @@ LogCurve::LogCurve(LogAxis axis, std::span<const double> values, Interp interp) 
     }
 }
 
-double LogCurve::value_at(std::size_t i) const {
-    return std::exp(logv_[i]);
-}
+double LogCurve::value_at(std::size_t i) const { return std::exp(logv_[i]); }
 
 double LogCurve::eval(double x, bool* outside) const {
     const auto w = axis_.locate(x);
@@ -209,9 +207,7 @@ double LogGrid2::row_at(std::size_t row, const LogAxis::Where& wb) const {
     return hermite(r[wb.i], r[wb.i + 1], s[wb.i], s[wb.i + 1], logs[wb.i + 1] - logs[wb.i], wb.t);
 }
 
-double LogGrid2::value_at(std::size_t i, std::size_t j) const {
-    return std::exp(logv_[i * b_.size() + j]);
-}
+double LogGrid2::value_at(std::size_t i, std::size_t j) const { return std::exp(logv_[i * b_.size() + j]); }
 
 double LogGrid2::eval(double a, double b, bool* outside) const {
     const auto wa = a_.locate(a);

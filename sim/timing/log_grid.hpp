@@ -44,7 +44,7 @@ double estimate_cell_log(std::span<const std::span<const double>> axes_log, std:
 
 // One sorted axis of a grid, kept in log space. No allocation after construction.
 class LogAxis {
-  public:
+public:
     LogAxis() = default;
     // `points` strictly increasing and > 0. `above_exponent`: scaling exponent beyond the last point.
     LogAxis(std::vector<double> points, double above_exponent);
@@ -64,7 +64,7 @@ class LogAxis {
     std::span<const double> logs() const { return logs_; }
     double above_exponent() const { return above_exponent_; }
 
-  private:
+private:
     std::vector<double> points_;
     std::vector<double> logs_;
     double above_exponent_ = 1;
@@ -72,7 +72,7 @@ class LogAxis {
 
 // Latency along one axis.
 class LogCurve {
-  public:
+public:
     LogCurve() = default;
     // `values[i]` > 0 is the latency at axis point i.
     LogCurve(LogAxis axis, std::span<const double> values, Interp interp = Interp::kLinear);
@@ -83,7 +83,7 @@ class LogCurve {
     const LogAxis& axis() const { return axis_; }
     double value_at(std::size_t i) const;
 
-  private:
+private:
     LogAxis axis_;
     std::vector<double> logv_;
     std::vector<double> slopes_;  // PCHIP slopes (log-log); empty: linear
@@ -91,7 +91,7 @@ class LogCurve {
 
 // Latency over two axes (row-major: values[i * cols + j] at (a_i, b_j)).
 class LogGrid2 {
-  public:
+public:
     LogGrid2() = default;
     // Cubic: PCHIP along b within each row, then PCHIP along a through the rows around the point (exact
     // 1-D PCHIP on every grid line, monotone along a).
@@ -103,7 +103,7 @@ class LogGrid2 {
     const LogAxis& axis_b() const { return b_; }
     double value_at(std::size_t i, std::size_t j) const;
 
-  private:
+private:
     double row_at(std::size_t row, const LogAxis::Where& wb) const;
     LogAxis a_, b_;
     std::vector<double> logv_;

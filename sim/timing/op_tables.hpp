@@ -26,9 +26,9 @@ inline constexpr Interp kMoeInterp = Interp::kLinear;
 
 // A grid as measured: two axes and a row-major value array in ms with NaN where nothing was measured.
 struct RawGrid {
-    std::vector<double> a, b;  // axis points (rows, columns), increasing
-    std::vector<double> ms;    // a.size() x b.size(), NaN = not measured
-    std::size_t measured = 0;  // cells with a measurement
+    std::vector<double> a, b;   // axis points (rows, columns), increasing
+    std::vector<double> ms;     // a.size() x b.size(), NaN = not measured
+    std::size_t measured = 0;   // cells with a measurement
     double at(std::size_t i, std::size_t j) const { return ms[i * b.size() + j]; }
 };
 
@@ -105,8 +105,7 @@ struct MoeTable {
 
 // Parsers. Each throws core::InputError naming the file, the row and the field of the first bad value.
 std::shared_ptr<const GemmTable> read_gemm_table(const std::filesystem::path& file);
-std::shared_ptr<const AttentionTable> read_attention_table(const std::filesystem::path& file,
-                                                           bool generation);
+std::shared_ptr<const AttentionTable> read_attention_table(const std::filesystem::path& file, bool generation);
 std::shared_ptr<const CommTable> read_comm_table(const std::filesystem::path& file);
 std::shared_ptr<const MoeTable> read_moe_table(const std::filesystem::path& file);
 
@@ -131,10 +130,9 @@ std::vector<std::string> table_gpu_dirs(const std::filesystem::path& root);
 
 // Process-wide, in-memory cache of parsed tables, keyed by file path; thread-safe.
 class TableStore {
-  public:
+public:
     static std::shared_ptr<const GemmTable> gemm(const std::filesystem::path& file);
-    static std::shared_ptr<const AttentionTable> attention(const std::filesystem::path& file,
-                                                           bool generation);
+    static std::shared_ptr<const AttentionTable> attention(const std::filesystem::path& file, bool generation);
     static std::shared_ptr<const CommTable> comm(const std::filesystem::path& file);
     static std::shared_ptr<const MoeTable> moe(const std::filesystem::path& file);
 };
