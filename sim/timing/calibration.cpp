@@ -3,7 +3,9 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdlib>
+#include <limits>
 #include <map>
+#include <span>
 #include <utility>
 
 #include <fmt/format.h>
@@ -16,20 +18,53 @@
 namespace dynosim::sim::timing {
 namespace {
 
-// Log-log interpolation between (x0, v0) and (x1, v1) at x: the model's own rule.
-double interp(double x0, double v0, double x1, double v1, double x) {
-    const double t = (std::log(x) - std::log(x0)) / (std::log(x1) - std::log(x0));
-    return std::exp(std::log(v0) + t * (std::log(v1) - std::log(v0)));
+double pct(double predicted, double measured) {
+    return 100.0 * std::abs(predicted - measured) / measured;
 }
 
-double pct(double predicted, double measured) { return 100.0 * std::abs(predicted - measured) / measured; }
+std::vector<double> logs_of(const std::vector<double>& v) {
+    std::vector<double> out(v.size());
+    for (std::size_t i = 0; i < v.size(); ++i) out[i] = std::log(v[i]);
+    return out;
+}
 
-// Leave-one-out along one line of a grid: values[i] at axis[i] (NaN = unmeasured).
-void loo_line(const std::vector<double>& axis, const std::vector<double>& values, std::vector<double>& out) {
-    for (std::size_t i = 1; i + 1 < axis.size(); ++i) {
-        const double v0 = values[i - 1], v = values[i], v1 = values[i + 1];
-        if (std::isnan(v0) || std::isnan(v) || std::isnan(v1)) continue;
-        out.push_back(pct(interp(axis[i - 1], v0, axis[i + 1], v1, axis[i]), v));
+// Held-out errors of every measured cell of a grid (logv NaN = unmeasured): `cell` the model's missing-cell
+// estimate (estimate_cell_log), `axis` each single-axis interpolation that brackets it.
+void loo_grid(std::span<const std::span<const double>> axes_log, const std::vector<double>& logv,
+              const std::vector<double>& measured_ms, Interp interp, std::vector<double>& cell,
+              std::vector<double>& axis) {
+    for (std::size_t idx = 0; idx < logv.size(); ++idx) {
+        if (std::isnan(logv[idx])) continue;
+        const double est = estimate_cell_log(axes_log, logv, idx, interp);
+        if (std::isnan(est)) continue;
+        cell.push_back(pct(std::exp(est), measured_ms[idx]));
+        std::size_t stride = 1;
+        for (std::size_t d = axes_log.size(); d-- > 0;) {
+            const std::size_t size = axes_log[d].size(), pos = (idx / stride) % size;
+            const double v =
+                held_out_log(axes_log[d], logv.data() + (idx - pos * stride), stride, pos, interp);
+            if (!std::isnan(v)) axis.push_back(pct(std::exp(v), measured_ms[idx]));
+            stride *= size;
+        }
+    }
+}
+
+// Held-out errors along one measured curve: each interior point predicted from the others (after the
+// envelope for collectives, computed without the point), with `interp`.
+void loo_curve(const std::vector<double>& xs, const std::vector<double>& ms, Interp interp, bool envelope,
+               std::vector<double>& out) {
+    const std::vector<double> lx = logs_of(xs);
+    std::vector<double> v(ms.size());
+    for (std::size_t i = 1; i + 1 < xs.size(); ++i) {
+        v = ms;
+        if (envelope) {
+            v[i] = std::numeric_limits<double>::infinity();
+            nondecreasing_envelope(v);
+        }
+        for (double& x : v) x = std::log(x);
+        v[i] = std::nan("");
+        const double est = held_out_log(lx, v.data(), 1, i, interp);
+        if (!std::isnan(est)) out.push_back(pct(std::exp(est), ms[i]));
     }
 }
 
@@ -63,63 +98,46 @@ std::vector<ErrorStats> leave_one_out(const std::filesystem::path& table_root, c
     };
     if (auto p = loc.find("gemm", "gemm_perf")) {
         const auto t = TableStore::gemm(*p);
-        std::vector<double> errs;
+        std::vector<double> cell, axis;
         for (const auto& g : t->grids) {
-            const std::size_t nm = g.m.size(), nn = g.n.size(), nk = g.k.size();
-            auto measured = [&](std::size_t im, std::size_t in, std::size_t ik) {
-                const std::size_t idx = (im * nn + in) * nk + ik;
-                return g.was_measured[idx] ? g.ms[idx] : std::nan("");
-            };
-            std::vector<double> line;
-            for (std::size_t in = 0; in < nn; ++in)
-                for (std::size_t ik = 0; ik < nk; ++ik) {  // along m
-                    line.clear();
-                    for (std::size_t im = 0; im < nm; ++im) line.push_back(measured(im, in, ik));
-                    loo_line(g.m, line, errs);
-                }
-            for (std::size_t im = 0; im < nm; ++im) {
-                for (std::size_t ik = 0; ik < nk; ++ik) {  // along n
-                    line.clear();
-                    for (std::size_t in = 0; in < nn; ++in) line.push_back(measured(im, in, ik));
-                    loo_line(g.n, line, errs);
-                }
-                for (std::size_t in = 0; in < nn; ++in) {  // along k
-                    line.clear();
-                    for (std::size_t ik = 0; ik < nk; ++ik) line.push_back(measured(im, in, ik));
-                    loo_line(g.k, line, errs);
-                }
-            }
+            const std::vector<double> lm = logs_of(g.m), ln = logs_of(g.n), lk = logs_of(g.k);
+            const std::span<const double> axes[3] = {lm, ln, lk};
+            std::vector<double> logv(g.ms.size());
+            for (std::size_t i = 0; i < logv.size(); ++i)
+                logv[i] = g.was_measured[i] ? std::log(g.ms[i]) : std::nan("");
+            loo_grid(axes, logv, g.ms, kGemmInterp, cell, axis);
         }
-        out.push_back(summarize("gemm", scope(*p), std::move(errs)));
+        out.push_back(summarize("gemm", scope(*p), std::move(cell)));
+        out.push_back(summarize("gemm", scope(*p), std::move(axis)));
+        out.back().protocol = "axis";
     }
     for (const bool generation : {false, true}) {
         const char* stem = generation ? "generation_attention_perf" : "context_attention_perf";
         auto p = loc.find("attention", stem);
         if (!p) continue;
         const auto t = TableStore::attention(*p, generation);
-        std::vector<double> errs, line;
+        std::vector<double> cell, axis;
         for (const auto& s : t->slices) {
             const RawGrid& g = s.raw;
-            for (std::size_t i = 0; i < g.a.size(); ++i) {  // along length
-                line.assign(g.ms.begin() + static_cast<std::ptrdiff_t>(i * g.b.size()),
-                            g.ms.begin() + static_cast<std::ptrdiff_t>((i + 1) * g.b.size()));
-                loo_line(g.b, line, errs);
-            }
-            for (std::size_t j = 0; j < g.b.size(); ++j) {  // along batch
-                line.clear();
-                for (std::size_t i = 0; i < g.a.size(); ++i) line.push_back(g.at(i, j));
-                loo_line(g.a, line, errs);
-            }
+            const std::vector<double> la = logs_of(g.a), lb = logs_of(g.b);
+            const std::span<const double> axes[2] = {la, lb};
+            std::vector<double> logv(g.ms.size());
+            for (std::size_t i = 0; i < logv.size(); ++i)
+                logv[i] = std::isnan(g.ms[i]) ? g.ms[i] : std::log(g.ms[i]);
+            loo_grid(axes, logv, g.ms, kAttentionInterp, cell, axis);
         }
-        out.push_back(summarize(generation ? "generation_attention" : "context_attention", scope(*p), std::move(errs)));
+        const char* family = generation ? "generation_attention" : "context_attention";
+        out.push_back(summarize(family, scope(*p), std::move(cell)));
+        out.push_back(summarize(family, scope(*p), std::move(axis)));
+        out.back().protocol = "axis";
     }
     // Collectives: the framework's custom all-reduce; NCCL (framework-independent) when framework is "nccl".
     if (framework == "nccl") {
         if (auto p = loc.find_nccl()) {
             std::vector<double> ar, a2a;
             for (const auto& c : TableStore::comm(*p)->curves) {
-                if (c.op == "all_reduce") loo_line(c.elements, c.ms, ar);
-                if (c.op == "alltoall") loo_line(c.elements, c.ms, a2a);
+                if (c.op == "all_reduce") loo_curve(c.elements, c.ms, kCommInterp, true, ar);
+                if (c.op == "alltoall") loo_curve(c.elements, c.ms, kCommInterp, true, a2a);
             }
             const std::string sc = fmt::format("{}/nccl/{}", gpu_dir, p->parent_path().filename().string());
             out.push_back(summarize("all_reduce", sc, std::move(ar)));
@@ -129,12 +147,13 @@ std::vector<ErrorStats> leave_one_out(const std::filesystem::path& table_root, c
     }
     if (auto p = loc.find("comm", "custom_allreduce_perf")) {
         std::vector<double> errs;
-        for (const auto& c : TableStore::comm(*p)->curves) loo_line(c.elements, c.ms, errs);
+        for (const auto& c : TableStore::comm(*p)->curves)
+            loo_curve(c.elements, c.ms, kCommInterp, true, errs);
         out.push_back(summarize("all_reduce", scope(*p), std::move(errs)));
     }
     if (auto p = loc.find("moe", "moe_perf")) {
         std::vector<double> errs;
-        for (const auto& c : TableStore::moe(*p)->curves) loo_line(c.tokens, c.ms, errs);
+        for (const auto& c : TableStore::moe(*p)->curves) loo_curve(c.tokens, c.ms, kMoeInterp, false, errs);
         out.push_back(summarize("moe", scope(*p), std::move(errs)));
     }
     return out;

@@ -16,6 +16,10 @@ namespace dynosim::sim::timing {
 struct ErrorStats {
     std::string family;  // gemm, context_attention, generation_attention, all_reduce, moe, ...
     std::string scope;   // gpu/framework/version or the pair of sources compared
+    // "cell": a measured cell held out and estimated from the rest of its table as the model does for a
+    // cell it lacks (every axis that brackets it, combined); "axis": held out along one axis only (the
+    // interpolation between grid points, across twice the grid spacing). One-axis tables: "cell".
+    std::string protocol = "cell";
     std::size_t points = 0;
     double median_pct = 0;
     double p90_pct = 0;
@@ -23,9 +27,12 @@ struct ErrorStats {
 };
 ErrorStats summarize(std::string family, std::string scope, std::vector<double> abs_pct);
 
-// Leave-one-out over grid points: every measured interior point whose two neighbours along an axis are
-// measured is predicted from those neighbours by the model's log-log interpolation. Per op family for the
-// tables of one GPU folder and framework (newest version); framework "nccl": the NCCL collectives.
+// Leave-one-out over grid points: every measured point that measured points bracket along some axis is
+// held out and predicted from the remaining measured points with the model's own rules (interpolation of
+// the family, missing-cell estimate for multi-axis grids, the envelope of the collectives); the point
+// predicted is never part of its own prediction. Per op family for the tables of one GPU folder and
+// framework (newest version); framework "nccl": the NCCL collectives. GEMM and attention give a "cell"
+// and an "axis" entry each (ErrorStats::protocol).
 std::vector<ErrorStats> leave_one_out(const std::filesystem::path& table_root, const std::string& gpu_dir,
                                       const std::string& framework);
 

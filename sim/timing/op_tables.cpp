@@ -77,8 +77,8 @@ RawGrid build_raw(const std::vector<Point2>& pts) {
 }
 
 // A 1-D curve from (x, ms) points, duplicates averaged.
-void build_curve(std::vector<std::pair<double, double>> pts, double above_exponent, std::vector<double>& xs,
-                 std::vector<double>& ms, LogCurve& curve) {
+void build_curve(std::vector<std::pair<double, double>> pts, double above_exponent, Interp interp,
+                 bool envelope, std::vector<double>& xs, std::vector<double>& ms, LogCurve& curve) {
     std::sort(pts.begin(), pts.end());
     xs.clear();
     ms.clear();
@@ -91,7 +91,9 @@ void build_curve(std::vector<std::pair<double, double>> pts, double above_expone
             acc = {};
         }
     }
-    curve = LogCurve(LogAxis(xs, above_exponent), ms);
+    std::vector<double> vals = ms;
+    if (envelope) nondecreasing_envelope(vals);
+    curve = LogCurve(LogAxis(xs, above_exponent), vals, interp);
 }
 
 // Numeric-aware version order: "0.5.10" > "0.5.9", "1.3.0rc20" > "1.3.0rc3".
@@ -164,7 +166,7 @@ LogCurve GemmGrid::curve_over_m(double n_val, double k_val, bool* outside) const
         if (w <= 0) return {};
         vals.push_back(std::exp(lv / w + wn.log_scale + wk.log_scale));
     }
-    return LogCurve(LogAxis(m, 1.0), vals);
+    return LogCurve(LogAxis(m, 1.0), vals, kGemmInterp);
 }
 
 const GemmGrid* GemmTable::find(std::string_view dtype) const {
@@ -213,7 +215,9 @@ std::shared_ptr<const GemmTable> read_gemm_table(const std::filesystem::path& fi
                 g.was_measured[i] = true;
                 ++g.measured;
             }
-        g.filled = fill_missing_along_rows(g.m, nn * nk, 1.0, g.ms);
+        const std::span<const double> axes[3] = {g.m, g.n, g.k};
+        g.filled = fill_missing_cells(axes, g.ms, kGemmInterp);
+        g.filled += fill_missing_along_rows(g.m, nn * nk, 1.0, g.ms);
         t->grids.push_back(std::move(g));
     }
     if (t->grids.empty()) throw core::InputError(fmt::format("{}: no data rows", file.string()));
@@ -270,7 +274,9 @@ std::shared_ptr<const AttentionTable> read_attention_table(const std::filesystem
         std::tie(s.heads, s.kv_heads, s.head_dim, s.kv_dtype) = key;
         s.raw = build_raw(pts);
         std::vector<double> vals = s.raw.ms;
-        s.filled = fill_missing_along_rows(s.raw.a, s.raw.b.size(), 1.0, vals);
+        const std::span<const double> axes[2] = {s.raw.a, s.raw.b};
+        s.filled = fill_missing_cells(axes, vals, kAttentionInterp);
+        s.filled += fill_missing_along_rows(s.raw.a, s.raw.b.size(), 1.0, vals);
         // Columns (lengths) measured at no batch size: drop them from the interpolation grid.
         std::vector<double> cols;
         std::vector<std::size_t> keep;
@@ -284,7 +290,8 @@ std::shared_ptr<const AttentionTable> read_attention_table(const std::filesystem
         packed.reserve(s.raw.a.size() * cols.size());
         for (std::size_t i = 0; i < s.raw.a.size(); ++i)
             for (const std::size_t j : keep) packed.push_back(vals[i * s.raw.b.size() + j]);
-        s.grid = LogGrid2(LogAxis(s.raw.a, 1.0), LogAxis(cols, generation ? 1.0 : 2.0), packed);
+        s.grid =
+            LogGrid2(LogAxis(s.raw.a, 1.0), LogAxis(cols, generation ? 1.0 : 2.0), packed, kAttentionInterp);
         t->slices.push_back(std::move(s));
     }
     if (t->slices.empty()) throw core::InputError(fmt::format("{}: no full-attention data rows", file.string()));
@@ -319,7 +326,7 @@ std::shared_ptr<const CommTable> read_comm_table(const std::filesystem::path& fi
     for (auto& [key, pts] : groups) {
         CommCurve c;
         std::tie(c.op, c.dtype, c.kernel, c.num_gpus) = key;
-        build_curve(std::move(pts), 1.0, c.elements, c.ms, c.curve);
+        build_curve(std::move(pts), 1.0, kCommInterp, true, c.elements, c.ms, c.curve);
         t->curves.push_back(std::move(c));
     }
     if (t->curves.empty()) throw core::InputError(fmt::format("{}: no data rows", file.string()));
@@ -348,7 +355,7 @@ std::shared_ptr<const MoeTable> read_moe_table(const std::filesystem::path& file
     for (auto& [key, pts] : groups) {
         MoeCurve c;
         std::tie(c.dtype, c.distribution, c.kernel, c.hidden, c.inter, c.topk, c.experts, c.tp, c.ep) = key;
-        build_curve(std::move(pts), 1.0, c.tokens, c.ms, c.curve);
+        build_curve(std::move(pts), 1.0, kMoeInterp, false, c.tokens, c.ms, c.curve);
         t->curves.push_back(std::move(c));
     }
     if (t->curves.empty()) throw core::InputError(fmt::format("{}: no data rows", file.string()));

@@ -16,6 +16,14 @@
 
 namespace dynosim::sim::timing {
 
+// Interpolation rule of each op family, chosen by held-out error over every table (`dynosim calib
+// validate`, docs/timing.md): GEMM latency along m is a staircase of kernel tiles, which a cubic overshoots
+// into; attention and collectives bend across their wide grid steps, which the monotone cubic follows.
+inline constexpr Interp kGemmInterp = Interp::kLinear;
+inline constexpr Interp kAttentionInterp = Interp::kMonotoneCubic;
+inline constexpr Interp kCommInterp = Interp::kMonotoneCubic;
+inline constexpr Interp kMoeInterp = Interp::kLinear;
+
 // A grid as measured: two axes and a row-major value array in ms with NaN where nothing was measured.
 struct RawGrid {
     std::vector<double> a, b;   // axis points (rows, columns), increasing
@@ -29,7 +37,9 @@ struct GemmGrid {
     std::string dtype;   // gemm_dtype column: bfloat16, fp8, fp8_block, ...
     std::string kernel;  // kernel_source of the rows
     std::vector<double> m, n, k;
-    std::vector<double> ms;  // index (im * n.size() + in) * k.size() + ik; missing cells filled along m
+    // index (im * n.size() + in) * k.size() + ik; missing cells estimated from the measured cells along m, n
+    // and k (fill_missing_cells), else filled along m
+    std::vector<double> ms;
     std::size_t measured = 0, filled = 0;
     // Latency over m for fixed (n, k), interpolated bilinearly in (log n, log k); *outside set when n or k
     // lies beyond the grid (then scaled linearly, the GEMM's roofline law in n and k).
@@ -50,7 +60,7 @@ struct AttentionSlice {
     int heads = 0, kv_heads = 0, head_dim = 0;
     std::string kv_dtype;  // bfloat16 / fp8
     RawGrid raw;           // as measured
-    LogGrid2 grid;         // missing cells filled along batch (linear in batch)
+    LogGrid2 grid;         // missing cells estimated along both axes (fill_missing_cells), else along batch
     std::size_t filled = 0;
 };
 
@@ -71,7 +81,7 @@ struct CommCurve {
     std::string kernel;  // kernel_source (NCCL, vLLM_custom_graph, ...)
     int num_gpus = 0;
     std::vector<double> elements, ms;  // measured points (duplicates averaged in log space)
-    LogCurve curve;
+    LogCurve curve;                    // over the non-decreasing envelope of ms (nondecreasing_envelope)
 };
 
 struct CommTable {
