@@ -23,8 +23,8 @@ bool KvCacheManager::allocate(SeqKv& seq, std::span<const std::uint64_t> hashes,
     // Most calls are decode steps inside a block already held with nothing newly full: no change at all.
     if (hit_blocks == 0 && required <= held) {
         const auto hashed = static_cast<std::int32_t>(hashes.size());
-        if (!pool_.prefix_caching() || std::min({computed_after / block_size_, hashed, held}) <= seq.num_registered)
-            return true;
+        const std::int32_t full = std::min({computed_after / block_size_, hashed, held});
+        if (!pool_.prefix_caching() || full <= seq.num_registered) return true;
     }
     const std::int32_t new_blocks = required - held - hit_blocks;
     // Hit blocks that are free leave the free set when touched, so they cannot also be allocated.
