@@ -96,8 +96,7 @@ void SglangEngine::match(Seq& s) {
 
 void SglangEngine::relock(Seq& s, NodeId node) {
     if (node == s.locked_node) return;
-    tree_.lock(node);
-    if (s.locked_node != kv::RadixCache::kNone) tree_.unlock(s.locked_node);
+    tree_.relock(s.locked_node, node);
     s.locked_node = node;
 }
 

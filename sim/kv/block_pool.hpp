@@ -44,6 +44,18 @@ public:
         Cursor c;
         return find(key, c);
     }
+    // A cursor kept across pool changes stays valid only while its record still holds its group (a record
+    // is freed with its last block and may be reused for another group); a miss is never kept, as another
+    // request may have created the group since.
+    void revalidate(Cursor& c) const {
+        if (!c.valid) return;
+        if (c.record < 0) {
+            c.valid = false;
+            return;
+        }
+        const Record& r = records_[static_cast<std::size_t>(c.record)];
+        if (r.group != c.group || r.count == 0) c.valid = false;
+    }
     std::int32_t ref_count(BlockId b) const { return meta_[static_cast<std::size_t>(b)].ref; }
     // Takes a reference on a cached block found by a prefix hit (removing it from the free set if free).
     void touch(BlockId b);

@@ -20,6 +20,12 @@ bool KvCacheManager::allocate(SeqKv& seq, std::span<const std::uint64_t> hashes,
                               std::int32_t total_tokens, std::int32_t computed_after) {
     const std::int32_t required = (total_tokens + block_size_ - 1) / block_size_;
     const auto held = static_cast<std::int32_t>(seq.blocks.size());
+    // Most calls are decode steps inside a block already held with nothing newly full: no change at all.
+    if (hit_blocks == 0 && required <= held) {
+        const auto hashed = static_cast<std::int32_t>(hashes.size());
+        const std::int32_t full = std::min({computed_after / block_size_, hashed, held});
+        if (!pool_.prefix_caching() || full <= seq.num_registered) return true;
+    }
     const std::int32_t new_blocks = required - held - hit_blocks;
     // Hit blocks that are free leave the free set when touched, so they cannot also be allocated.
     std::int32_t free_hits = 0;
@@ -40,9 +46,14 @@ bool KvCacheManager::allocate(SeqKv& seq, std::span<const std::uint64_t> hashes,
         const std::int32_t full = std::min<std::int32_t>(
             {computed_after / block_size_, static_cast<std::int32_t>(hashes.size()),
              static_cast<std::int32_t>(seq.blocks.size())});
-        BlockPool::Cursor rc;
-        for (std::int32_t i = seq.num_registered; i < full; ++i)
-            pool_.register_key(seq.blocks[static_cast<std::size_t>(i)], hashes[static_cast<std::size_t>(i)], rc, i);
+        if (seq.num_registered < full) {
+            BlockPool::Cursor& rc = seq.reg_cursor;
+            pool_.revalidate(rc);
+            for (std::int32_t i = seq.num_registered; i < full; ++i) {
+                const auto k = static_cast<std::size_t>(i);
+                pool_.register_key(seq.blocks[k], hashes[k], rc, i);
+            }
+        }
         seq.num_registered = std::max(seq.num_registered, full);
     }
     return true;

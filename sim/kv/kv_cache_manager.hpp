@@ -14,9 +14,13 @@ namespace dynosim::sim::kv {
 struct SeqKv {
     std::vector<BlockId> blocks;
     std::int32_t num_registered = 0;  // leading blocks already registered under their hash
+    // The group record of the last block registered: a decode registers one block per call, and the blocks
+    // of one group follow each other, so this saves a hash lookup per block (revalidated before use).
+    BlockPool::Cursor reg_cursor;
     void clear() {
         blocks.clear();
         num_registered = 0;
+        reg_cursor = {};
     }
 };
 

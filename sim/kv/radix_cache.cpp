@@ -161,6 +161,20 @@ void RadixCache::unlock(NodeId n) {
     if (start != kRoot && start != kNone) push_candidate(start);
 }
 
+void RadixCache::relock(NodeId old, NodeId now) {
+    if (old == kRoot || old == kNone) {
+        lock(now);
+        return;
+    }
+    // Above `old` the +1 of lock(now) and the -1 of unlock(old) cancel, and those nodes stay locked (old
+    // holds them) in between, so the locked count moves the same way.
+    NodeId n = now;
+    for (; n != kRoot && n != kNone && n != old; n = nodes_[idx(n)].parent)
+        if (nodes_[idx(n)].lock++ == 0) ++locked_;
+    if (n == old) push_candidate(old);  // as unlock(old) does; a no-op while it has the new child
+    else unlock(old);
+}
+
 void RadixCache::push_candidate(NodeId n) {
     if (!evictable_leaf(n)) return;
     if (heap_.size() >= heap_.capacity()) rebuild_heap();

@@ -43,6 +43,9 @@ public:
     // inc_lock_ref / dec_lock_ref: every node from `n` up to the root.
     void lock(NodeId n);
     void unlock(NodeId n);
+    // lock(now) then unlock(old), touching only the nodes below `old` when it is an ancestor of `now` (a
+    // request extending its locked path by a block per decode would otherwise walk its whole depth twice).
+    void relock(NodeId old, NodeId now);
     // Evicts unlocked leaves, least recently accessed first, until `tokens` are freed or none is left.
     // Returns the tokens freed (a multiple of node_tokens).
     std::int64_t evict(std::int64_t tokens);
