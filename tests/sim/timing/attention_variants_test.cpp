@@ -10,12 +10,14 @@
 #include "sim/hw/model.hpp"
 #include "sim/timing/table_model.hpp"
 #include "test_support.hpp"
+#include "tests/sim/timing/timing_fixture.hpp"
 
 using dynosim::sim::core::InputError;
 using dynosim::sim::hw::find_gpu;
 using dynosim::sim::hw::load_hf_config;
 using dynosim::sim::hw::ModelSpec;
 using namespace dynosim::sim::timing;
+using namespace dynosim::sim::timing::test;
 
 namespace {
 
@@ -30,18 +32,6 @@ TableTimingOptions opts(int tp, const std::string& backend = "vllm") {
     o.backend = backend;
     o.weight_dtype = "fp8";
     return o;
-}
-
-BatchShape decodes(int n, int ctx) {
-    BatchShape b;
-    b.decode_context.assign(static_cast<size_t>(n), ctx);
-    return b;
-}
-
-double op_ms(const std::vector<OpCost>& ops, const std::string& name) {
-    for (const auto& o : ops)
-        if (o.op == name) return o.ms;
-    return 0;
 }
 
 }  // namespace

@@ -15,11 +15,13 @@
 #include "sim/timing/op_tables.hpp"
 #include "sim/timing/table_model.hpp"
 #include "test_support.hpp"
+#include "tests/sim/timing/timing_fixture.hpp"
 
 using dynosim::sim::core::InputError;
 using dynosim::sim::hw::find_gpu;
 using dynosim::sim::hw::resolve_model;
 using namespace dynosim::sim::timing;
+using namespace dynosim::sim::timing::test;
 
 namespace {
 
@@ -34,24 +36,6 @@ std::filesystem::path h100(const std::string& rel) {
     return dynosim::test::data_dir() / "gpu" / "aiconfigurator_csv" / "h100_sxm" / rel;
 }
 
-BatchShape decodes(int n, int ctx) {
-    BatchShape b;
-    b.decode_context.assign(static_cast<size_t>(n), ctx);
-    return b;
-}
-
-BatchShape prefill(int tokens, int ctx = 0) {
-    BatchShape b;
-    b.prefills.push_back({tokens, ctx, true});
-    return b;
-}
-
-double op_ms(const std::vector<OpCost>& ops, const std::string& name) {
-    for (const auto& o : ops)
-        if (o.op == name) return o.ms;
-    return 0;
-}
-
 }  // namespace
 
 TEST_CASE("log grid interpolation is exact on grid points and monotone between", "[timing][table]") {
@@ -59,8 +43,10 @@ TEST_CASE("log grid interpolation is exact on grid points and monotone between",
     const GemmGrid* g = table->find("bfloat16");
     REQUIRE(g != nullptr);
     // A grid column (n = k = 4096): the curve over m reproduces every measured cell.
-    const std::size_t in = static_cast<std::size_t>(std::find(g->n.begin(), g->n.end(), 4096.0) - g->n.begin());
-    const std::size_t ik = static_cast<std::size_t>(std::find(g->k.begin(), g->k.end(), 4096.0) - g->k.begin());
+    const std::size_t in =
+        static_cast<std::size_t>(std::find(g->n.begin(), g->n.end(), 4096.0) - g->n.begin());
+    const std::size_t ik =
+        static_cast<std::size_t>(std::find(g->k.begin(), g->k.end(), 4096.0) - g->k.begin());
     REQUIRE(in < g->n.size());
     REQUIRE(ik < g->k.size());
     bool outside = false;
@@ -84,8 +70,10 @@ TEST_CASE("log grid interpolation is exact on grid points and monotone between",
             const double v = c.eval(m, &outside);
             CHECK(v >= std::min(lo, hi) * (1 - 1e-12));
             CHECK(v <= std::max(lo, hi) * (1 + 1e-12));
-            if (hi >= lo) CHECK(v >= prev * (1 - 1e-12));
-            else CHECK(v <= prev * (1 + 1e-12));
+            if (hi >= lo)
+                CHECK(v >= prev * (1 - 1e-12));
+            else
+                CHECK(v <= prev * (1 + 1e-12));
             prev = v;
         }
     }
@@ -181,7 +169,8 @@ TEST_CASE("a shape outside the tables falls back with a warning and a finite ans
     CHECK(m.out_of_grid_evaluations() > 0);
     REQUIRE_FALSE(warnings.empty());
     bool mentions = false;
-    for (const auto& w : warnings) mentions = mentions || w.find("outside its measured grid") != std::string::npos;
+    for (const auto& w : warnings)
+        mentions = mentions || w.find("outside its measured grid") != std::string::npos;
     CHECK(mentions);
     // A GPU without tables: the roofline with efficiencies fitted on the GPUs that have them, said so.
     TableTimingModel pcie(resolve_model("Llama-3.1-8B"), find_gpu("H100-PCIe"), opts());
@@ -263,14 +252,16 @@ TEST_CASE("leave one out error of the H100 all reduce table is small", "[timing]
     CHECK(stats[0].p90_pct < stats[0].max_pct + 1e-9);
 }
 
-TEST_CASE("a multi head layout without its own rows is priced as fewer KV heads at a larger batch", "[timing][table]") {
+TEST_CASE("a multi head layout without its own rows is priced as fewer KV heads at a larger batch",
+          "[timing][table]") {
     // Llama-2-7B's layout: 32 query and 32 KV heads of 128. The tables have no 32/32 rows; the same work is
     // 8/8 heads at 4x the batch (each KV head with its query head is an independent unit of the kernel),
     // not the 32/8 kernel scaled x4 (which would also multiply its fixed latency).
     auto model = resolve_model("Llama-3.1-8B");
     model.num_kv_heads = model.num_heads;
     TableTimingModel m(model, find_gpu("H100-SXM"), opts());
-    const auto gen = TableStore::attention(h100("attention/vllm/0.24.0/generation_attention_perf.csv.gz"), true);
+    const auto gen =
+        TableStore::attention(h100("attention/vllm/0.24.0/generation_attention_perf.csv.gz"), true);
     const AttentionSlice* s88 = gen->find(8, 8, 128, "bfloat16");
     const AttentionSlice* s328 = gen->find(32, 8, 128, "bfloat16");
     REQUIRE(s88 != nullptr);
