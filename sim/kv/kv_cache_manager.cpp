@@ -16,16 +16,24 @@ std::int32_t KvCacheManager::count_prefix_hits(std::span<const std::uint64_t> ha
     return hits;
 }
 
+namespace {
+// Blocks of `seq` that are full, computed and hashed: the ones prefix caching registers.
+std::int32_t registrable_blocks(const SeqKv& seq, std::span<const std::uint64_t> hashes,
+                                std::int32_t computed_after, std::int32_t block_size) {
+    return std::min<std::int32_t>({computed_after / block_size, static_cast<std::int32_t>(hashes.size()),
+                                   static_cast<std::int32_t>(seq.blocks.size())});
+}
+}  // namespace
+
 bool KvCacheManager::allocate(SeqKv& seq, std::span<const std::uint64_t> hashes, std::int32_t hit_blocks,
                               std::int32_t total_tokens, std::int32_t computed_after) {
     const std::int32_t required = (total_tokens + block_size_ - 1) / block_size_;
     const auto held = static_cast<std::int32_t>(seq.blocks.size());
     // Most calls are decode steps inside a block already held with nothing newly full: no change at all.
-    if (hit_blocks == 0 && required <= held) {
-        const auto hashed = static_cast<std::int32_t>(hashes.size());
-        const std::int32_t full = std::min({computed_after / block_size_, hashed, held});
-        if (!pool_.prefix_caching() || full <= seq.num_registered) return true;
-    }
+    if (hit_blocks == 0 && required <= held &&
+        (!pool_.prefix_caching() ||
+         registrable_blocks(seq, hashes, computed_after, block_size_) <= seq.num_registered))
+        return true;
     const std::int32_t new_blocks = required - held - hit_blocks;
     // Hit blocks that are free leave the free set when touched, so they cannot also be allocated.
     std::int32_t free_hits = 0;
@@ -43,9 +51,7 @@ bool KvCacheManager::allocate(SeqKv& seq, std::span<const std::uint64_t> hashes,
     for (std::int32_t i = 0; i < new_blocks; ++i) seq.blocks.push_back(pool_.allocate());
 
     if (pool_.prefix_caching()) {
-        const std::int32_t full = std::min<std::int32_t>(
-            {computed_after / block_size_, static_cast<std::int32_t>(hashes.size()),
-             static_cast<std::int32_t>(seq.blocks.size())});
+        const std::int32_t full = registrable_blocks(seq, hashes, computed_after, block_size_);
         if (seq.num_registered < full) {
             BlockPool::Cursor& rc = seq.reg_cursor;
             pool_.revalidate(rc);
