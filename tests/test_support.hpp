@@ -6,6 +6,8 @@
 #include <sstream>
 #include <string>
 
+#include <unistd.h>
+
 namespace dynosim::test {
 
 // ../shared/data next to the repository, or $DYNOSIM_DATA.
@@ -16,9 +18,11 @@ inline std::filesystem::path data_dir() {
 
 inline std::filesystem::path source_dir() { return DYNOSIM_SOURCE_DIR; }
 
-// A fresh empty folder under the system temp dir, unique per name.
+// A fresh empty folder under the system temp dir, unique per name and process: ctest runs test cases
+// in parallel, one process each, and several cases may ask for the same name.
 inline std::filesystem::path temp_dir(const std::string& name) {
-    auto p = std::filesystem::temp_directory_path() / ("dynosim-test-" + name);
+    auto p = std::filesystem::temp_directory_path() /
+             ("dynosim-test-" + name + "-" + std::to_string(static_cast<long>(::getpid())));
     std::filesystem::remove_all(p);
     std::filesystem::create_directories(p);
     return p;
