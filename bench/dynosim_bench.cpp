@@ -13,6 +13,7 @@
 #include <cstdio>
 #include <string>
 
+#include "bench_commit.hpp"  // DYNOSIM_GIT_COMMIT, written on every build
 #include "bench/bench_common.hpp"
 #include "sim/scenario/scenario.hpp"
 

@@ -10,6 +10,7 @@
 #include <algorithm>
 #include <chrono>
 
+#include "bench_commit.hpp"  // DYNOSIM_GIT_COMMIT, written on every build
 #include "framework/evaluator.hpp"
 #include "plugins/adapters.hpp"
 #include "sim/scenario/scenario.hpp"

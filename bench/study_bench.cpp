@@ -6,6 +6,7 @@
 #include <chrono>
 #include <cmath>
 
+#include "bench_commit.hpp"  // DYNOSIM_GIT_COMMIT, written on every build
 #include "framework/study.hpp"
 #include "optimizers/registry.hpp"
 
