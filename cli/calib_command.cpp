@@ -54,8 +54,9 @@ int run_validate(const CalibArgs& a) {
         }
     fmt::print(
         "Leave-one-out over grid points: each measured point held out and predicted from the rest of its\n"
-        "table by the model's own rules (a grid cell from every axis that brackets it, the median of the\n"
-        "per-axis interpolations; curves along their one axis); absolute % error:\n\n");
+        "table by the model's own rules (a grid cell from every axis that brackets it: the median of the\n"
+        "per-axis interpolations, for GEMM weighted by how smooth each axis is around the cell; curves along\n"
+        "their one axis); absolute % error:\n\n");
     fmt::print("{:<22} {:<44} {:>8} {:>8} {:>8} {:>9}\n", "op family", "tables", "points", "median%", "p90%",
                "max%");
     bool all_ok = true;

@@ -29,13 +29,14 @@ std::vector<double> logs_of(const std::vector<double>& v) {
 }
 
 // Held-out errors of every measured cell of a grid (logv NaN = unmeasured): `cell` the model's missing-cell
-// estimate (estimate_cell_log), `axis` each single-axis interpolation that brackets it.
+// estimate (estimate_cell_log with the family's `combine`), `axis` each single-axis interpolation that
+// brackets it.
 void loo_grid(std::span<const std::span<const double>> axes_log, const std::vector<double>& logv,
-              const std::vector<double>& measured_ms, Interp interp, std::vector<double>& cell,
-              std::vector<double>& axis) {
+              const std::vector<double>& measured_ms, Interp interp, Combine combine,
+              std::vector<double>& cell, std::vector<double>& axis) {
     for (std::size_t idx = 0; idx < logv.size(); ++idx) {
         if (std::isnan(logv[idx])) continue;
-        const double est = estimate_cell_log(axes_log, logv, idx, interp);
+        const double est = estimate_cell_log(axes_log, logv, idx, interp, combine);
         if (std::isnan(est)) continue;
         cell.push_back(pct(std::exp(est), measured_ms[idx]));
         std::size_t stride = 1;
@@ -105,7 +106,7 @@ std::vector<ErrorStats> leave_one_out(const std::filesystem::path& table_root, c
             std::vector<double> logv(g.ms.size());
             for (std::size_t i = 0; i < logv.size(); ++i)
                 logv[i] = g.was_measured[i] ? std::log(g.ms[i]) : std::nan("");
-            loo_grid(axes, logv, g.ms, kGemmInterp, cell, axis);
+            loo_grid(axes, logv, g.ms, kGemmInterp, kGemmCombine, cell, axis);
         }
         out.push_back(summarize("gemm", scope(*p), std::move(cell)));
         out.push_back(summarize("gemm", scope(*p), std::move(axis)));
@@ -124,7 +125,7 @@ std::vector<ErrorStats> leave_one_out(const std::filesystem::path& table_root, c
             std::vector<double> logv(g.ms.size());
             for (std::size_t i = 0; i < logv.size(); ++i)
                 logv[i] = std::isnan(g.ms[i]) ? g.ms[i] : std::log(g.ms[i]);
-            loo_grid(axes, logv, g.ms, kAttentionInterp, cell, axis);
+            loo_grid(axes, logv, g.ms, kAttentionInterp, kAttentionCombine, cell, axis);
         }
         const char* family = generation ? "generation_attention" : "context_attention";
         out.push_back(summarize(family, scope(*p), std::move(cell)));

@@ -82,22 +82,73 @@ double held_out_log(std::span<const double> logx, const double* logy, std::size_
     return hermite(y(a), y(b), da, db, h, t);
 }
 
+double held_out_roughness(std::span<const double> logx, const double* logy, std::size_t stride,
+                          std::size_t i) {
+    const std::size_t n = logx.size();
+    auto y = [&](std::size_t j) { return logy[j * stride]; };
+    std::size_t lo[2] = {n, n}, hi[2] = {n, n};
+    for (std::size_t j = i, found = 0; j-- > 0 && found < 2;)
+        if (!std::isnan(y(j))) lo[found++] = j;
+    for (std::size_t j = i + 1, found = 0; j < n && found < 2; ++j)
+        if (!std::isnan(y(j))) hi[found++] = j;
+    if (lo[0] == n || hi[0] == n) return std::nan("");
+    // |y_p - the line through (x_l, y_l), (x_r, y_r) at x_p|
+    auto off_line = [&](std::size_t p, std::size_t l, std::size_t r) {
+        const double t = (logx[p] - logx[l]) / (logx[r] - logx[l]);
+        return std::abs(y(p) - (y(l) + t * (y(r) - y(l))));
+    };
+    double sum = 0;
+    int count = 0;
+    if (lo[1] != n) {
+        sum += off_line(lo[0], lo[1], hi[0]);
+        ++count;
+    }
+    if (hi[1] != n) {
+        sum += off_line(hi[0], lo[0], hi[1]);
+        ++count;
+    }
+    return count > 0 ? sum / count : 0.0;
+}
+
 double estimate_cell_log(std::span<const std::span<const double>> axes_log, std::span<const double> logv,
-                         std::size_t idx, Interp interp) {
-    double est[8];
+                         std::size_t idx, Interp interp, Combine combine) {
+    struct Estimate {
+        double value, weight;
+    };
+    Estimate est[8];
     std::size_t count = 0, stride = 1;
     for (std::size_t d = axes_log.size(); d-- > 0;) {
         const std::size_t size = axes_log[d].size();
         const std::size_t pos = (idx / stride) % size;
-        const double v = held_out_log(axes_log[d], logv.data() + (idx - pos * stride), stride, pos, interp);
-        if (!std::isnan(v) && count < 8) est[count++] = v;
+        const double* line = logv.data() + (idx - pos * stride);
+        const double v = held_out_log(axes_log[d], line, stride, pos, interp);
+        if (!std::isnan(v) && count < 8) {
+            double w = 1;
+            if (combine == Combine::kSmoothnessWeightedMedian) {
+                // WENO's regulariser (1e-6): equal weights for axes that are all exact power laws.
+                const double r = held_out_roughness(axes_log[d], line, stride, pos);
+                w = 1 / ((1e-6 + r) * (1e-6 + r));
+            }
+            est[count++] = {v, w};
+        }
         stride *= size;
     }
     DYNOSIM_ASSERT(stride == logv.size());
     if (count == 0) return std::nan("");
     for (std::size_t i = 1; i < count; ++i)  // insertion sort: at most one per axis
-        for (std::size_t j = i; j > 0 && est[j] < est[j - 1]; --j) std::swap(est[j], est[j - 1]);
-    return count % 2 ? est[count / 2] : 0.5 * (est[count / 2 - 1] + est[count / 2]);
+        for (std::size_t j = i; j > 0 && est[j].value < est[j - 1].value; --j) std::swap(est[j], est[j - 1]);
+    // Weighted median: the estimate where the running weight passes half the total; exactly half: the mean
+    // of it and the next (equal weights: the plain median).
+    double total = 0;
+    for (std::size_t i = 0; i < count; ++i) total += est[i].weight;
+    double acc = 0;
+    for (std::size_t i = 0; i < count; ++i) {
+        acc += est[i].weight;
+        if (std::abs(acc - 0.5 * total) <= 1e-12 * total && i + 1 < count)
+            return 0.5 * (est[i].value + est[i + 1].value);
+        if (acc > 0.5 * total) return est[i].value;
+    }
+    return est[count - 1].value;
 }
 
 LogAxis::LogAxis(std::vector<double> points, double above_exponent)
@@ -236,7 +287,7 @@ double LogGrid2::eval(double a, double b, bool* outside) const {
 }
 
 std::size_t fill_missing_cells(std::span<const std::span<const double>> axes, std::span<double> values,
-                               Interp interp) {
+                               Interp interp, Combine combine) {
     std::vector<std::vector<double>> logs;
     std::vector<std::span<const double>> spans;
     logs.reserve(axes.size());
@@ -251,7 +302,7 @@ std::size_t fill_missing_cells(std::span<const std::span<const double>> axes, st
     std::size_t filled = 0;
     for (std::size_t i = 0; i < values.size(); ++i) {
         if (!std::isnan(values[i])) continue;
-        const double lv = estimate_cell_log(spans, logv, i, interp);
+        const double lv = estimate_cell_log(spans, logv, i, interp, combine);
         if (std::isnan(lv)) continue;
         values[i] = std::exp(lv);
         ++filled;

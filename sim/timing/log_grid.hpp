@@ -34,13 +34,32 @@ double hermite(double y0, double y1, double d0, double d1, double h, double t);
 double held_out_log(std::span<const double> logx, const double* logy, std::size_t stride, std::size_t i,
                     Interp interp);
 
+// Roughness of a line around its point i, from the line's other measured points (the same as held_out_log
+// reads): how far each of the two bracketing points lies, in log space, from the line through its own
+// nearest measured neighbours with point i left out (the mean of the two; only one when one side has a
+// single measured point; 0 when neither has a second neighbour, as no roughness is seen). Large where a
+// kernel switch or a noisy measurement sits next to the cell, 0 on a clean power law.
+double held_out_roughness(std::span<const double> logx, const double* logy, std::size_t stride,
+                          std::size_t i);
+
+// How the estimates of the axes through a missing cell are combined (estimate_cell_log).
+enum class Combine {
+    // Their median in log space (the middle of three, the mean of two).
+    kMedian,
+    // Their weighted median, axis d weighted by 1 / (1e-6 + roughness_d)^2 (held_out_roughness): the
+    // smoothness weights of WENO interpolation, which keep an estimate off a stencil that crosses a jump.
+    // Equal roughness gives the median.
+    kSmoothnessWeightedMedian,
+};
+
 // Held-out estimate of cell `idx` of a row-major grid (axes_log[d]: log axis points of axis d; logv: log
 // values, NaN = unmeasured): the estimates along every axis through the cell that brackets it
-// (held_out_log), combined by their median in log space (the middle of three, the mean of two). A kernel
-// switch at one coordinate (cuBLAS changing tiles at m = 33) is shared by the neighbouring cells of the
-// other axes, so the axes that see it outvote the one that cannot. NaN when no axis brackets the cell.
+// (held_out_log), combined by `combine`. A kernel switch at one coordinate (cuBLAS changing tiles at
+// m = 33) is shared by the neighbouring cells of the other axes, so the axes that see it outvote the one
+// that cannot; an axis whose neighbours straddle a switch or a noisy point is rough there and, with the
+// smoothness weights, counts for less. NaN when no axis brackets the cell.
 double estimate_cell_log(std::span<const std::span<const double>> axes_log, std::span<const double> logv,
-                         std::size_t idx, Interp interp);
+                         std::size_t idx, Interp interp, Combine combine = Combine::kMedian);
 
 // One sorted axis of a grid, kept in log space. No allocation after construction.
 class LogAxis {
@@ -113,7 +132,7 @@ private:
 // Fills the missing cells (NaN) of a row-major grid with estimate_cell_log from the measured cells only
 // (`axes`: the axis points of each dimension). Cells no axis brackets stay NaN. Returns the number filled.
 std::size_t fill_missing_cells(std::span<const std::span<const double>> axes, std::span<double> values,
-                               Interp interp);
+                               Interp interp, Combine combine = Combine::kMedian);
 
 // Replaces every value by the smallest value at or after it (running minimum from the end): the lowest
 // non-decreasing bound. For collectives over message size: a message of s elements can always be sent

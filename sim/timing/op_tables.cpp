@@ -216,7 +216,7 @@ std::shared_ptr<const GemmTable> read_gemm_table(const std::filesystem::path& fi
                 ++g.measured;
             }
         const std::span<const double> axes[3] = {g.m, g.n, g.k};
-        g.filled = fill_missing_cells(axes, g.ms, kGemmInterp);
+        g.filled = fill_missing_cells(axes, g.ms, kGemmInterp, kGemmCombine);
         g.filled += fill_missing_along_rows(g.m, nn * nk, 1.0, g.ms);
         t->grids.push_back(std::move(g));
     }
@@ -275,7 +275,7 @@ std::shared_ptr<const AttentionTable> read_attention_table(const std::filesystem
         s.raw = build_raw(pts);
         std::vector<double> vals = s.raw.ms;
         const std::span<const double> axes[2] = {s.raw.a, s.raw.b};
-        s.filled = fill_missing_cells(axes, vals, kAttentionInterp);
+        s.filled = fill_missing_cells(axes, vals, kAttentionInterp, kAttentionCombine);
         s.filled += fill_missing_along_rows(s.raw.a, s.raw.b.size(), 1.0, vals);
         // Columns (lengths) measured at no batch size: drop them from the interpolation grid.
         std::vector<double> cols;

@@ -23,6 +23,11 @@ inline constexpr Interp kGemmInterp = Interp::kLinear;
 inline constexpr Interp kAttentionInterp = Interp::kMonotoneCubic;
 inline constexpr Interp kCommInterp = Interp::kMonotoneCubic;
 inline constexpr Interp kMoeInterp = Interp::kLinear;
+// Missing cells of the multi-axis grids (fill_missing_cells): GEMM cells from the axes weighted by how
+// smooth each is around the cell (cuBLAS switches kernels at tile and wave boundaries, and a rough axis is
+// one whose neighbours straddle a switch or a noisy point); attention's two axes by their mean.
+inline constexpr Combine kGemmCombine = Combine::kSmoothnessWeightedMedian;
+inline constexpr Combine kAttentionCombine = Combine::kMedian;
 
 // A grid as measured: two axes and a row-major value array in ms with NaN where nothing was measured.
 struct RawGrid {

@@ -110,6 +110,56 @@ TEST_CASE("a missing grid cell is estimated from every axis that brackets it", "
     CHECK_FALSE(outside);
 }
 
+TEST_CASE("a missing GEMM cell trusts the axis that is smooth around it", "[timing][table]") {
+    // Latency ~ m n k with two noisy measurements next to the cell (32, 256, 256): its lower neighbour along
+    // n is 1.4x slow, its upper neighbour along k 1.3x. Both of those axes then overestimate it and outvote
+    // m in a plain median; weighted by smoothness, m (clean around the cell) decides.
+    const std::vector<double> m{8, 16, 32, 64, 128}, n{64, 128, 256, 512, 1024}, k{64, 128, 256, 512, 1024};
+    auto latency = [](double mi, double ni, double ki) {
+        double v = 1e-7 * mi * ni * ki;
+        if (mi == 32 && ni == 128 && ki == 256) v *= 1.4;
+        if (mi == 32 && ni == 256 && ki == 512) v *= 1.3;
+        return v;
+    };
+    std::vector<double> v, lm, ln, lk;
+    for (const double mi : m)
+        for (const double ni : n)
+            for (const double ki : k) v.push_back(std::log(latency(mi, ni, ki)));
+    for (const double x : m) lm.push_back(std::log(x));
+    for (const double x : n) ln.push_back(std::log(x));
+    for (const double x : k) lk.push_back(std::log(x));
+    const std::span<const double> axes[3] = {lm, ln, lk};
+    const std::size_t idx = (2 * n.size() + 2) * k.size() + 2;
+    const double truth = std::log(latency(32, 256, 256));
+    CHECK(std::exp(estimate_cell_log(axes, v, idx, Interp::kLinear, Combine::kSmoothnessWeightedMedian) -
+                   truth) == Approx(1).epsilon(1e-6));
+    CHECK(std::exp(estimate_cell_log(axes, v, idx, Interp::kLinear, Combine::kMedian) - truth) > 1.1);
+    // The roughness of each axis is read without the cell: changing it changes nothing.
+    const double before = held_out_roughness(ln, v.data() + (idx - 2 * k.size()), k.size(), 2);
+    CHECK(before > 0.1);
+    v[idx] += 3;
+    CHECK(held_out_roughness(ln, v.data() + (idx - 2 * k.size()), k.size(), 2) == before);
+    CHECK(held_out_roughness(lm, v.data() + (idx - 2 * n.size() * k.size()), n.size() * k.size(), 2) < 1e-9);
+    // The GEMM table fills the unmeasured cell by the same rule.
+    const auto dir = dynosim::test::temp_dir("timing-smooth-axis");
+    const auto file = dir / "gemm_perf.csv";
+    std::string csv = "framework,version,device,op_name,kernel_source,gemm_dtype,m,n,k,latency\n";
+    for (const double mi : m)
+        for (const double ni : n)
+            for (const double ki : k)
+                if (!(mi == 32 && ni == 256 && ki == 256))
+                    csv += fmt::format("VLLM,0,H100,gemm,linear,bfloat16,{},{},{},{}\n", mi, ni, ki,
+                                       latency(mi, ni, ki));
+    dynosim::test::write_file(file, csv);
+    const auto table = read_gemm_table(file);
+    const GemmGrid* grid = table->find("bfloat16");
+    REQUIRE(grid != nullptr);
+    bool outside = false;
+    CHECK(grid->curve_over_m(256, 256, &outside).eval(32, &outside) ==
+          Approx(latency(32, 256, 256)).epsilon(1e-6));
+    CHECK_FALSE(outside);
+}
+
 TEST_CASE("a collective curve takes a spike above a larger message as noise", "[timing][table]") {
     const auto dir = dynosim::test::temp_dir("timing-comm-spike");
     const auto file = dir / "nccl_perf.csv";
