@@ -117,7 +117,9 @@ std::vector<ErrorStats> leave_one_out(const std::filesystem::path& table_root, c
         auto p = loc.find("attention", stem);
         if (!p) continue;
         const auto t = TableStore::attention(*p, generation);
-        std::vector<double> cell, axis;
+        // Full-attention and sliding-window slices scored apart (the window kernels are a family of their
+        // own).
+        std::vector<double> cell, axis, win_cell, win_axis;
         for (const auto& s : t->slices) {
             const RawGrid& g = s.raw;
             const std::vector<double> la = logs_of(g.a), lb = logs_of(g.b);
@@ -125,12 +127,18 @@ std::vector<ErrorStats> leave_one_out(const std::filesystem::path& table_root, c
             std::vector<double> logv(g.ms.size());
             for (std::size_t i = 0; i < logv.size(); ++i)
                 logv[i] = std::isnan(g.ms[i]) ? g.ms[i] : std::log(g.ms[i]);
-            loo_grid(axes, logv, g.ms, kAttentionInterp, kAttentionCombine, cell, axis);
+            loo_grid(axes, logv, g.ms, kAttentionInterp, kAttentionCombine, s.window > 0 ? win_cell : cell,
+                     s.window > 0 ? win_axis : axis);
         }
-        const char* family = generation ? "generation_attention" : "context_attention";
+        const std::string family = generation ? "generation_attention" : "context_attention";
         out.push_back(summarize(family, scope(*p), std::move(cell)));
         out.push_back(summarize(family, scope(*p), std::move(axis)));
         out.back().protocol = "axis";
+        if (!win_cell.empty() || !win_axis.empty()) {
+            out.push_back(summarize(family + "_window", scope(*p), std::move(win_cell)));
+            out.push_back(summarize(family + "_window", scope(*p), std::move(win_axis)));
+            out.back().protocol = "axis";
+        }
     }
     // Collectives: the framework's custom all-reduce; NCCL (framework-independent) when framework is "nccl".
     if (framework == "nccl") {
@@ -160,11 +168,12 @@ std::vector<ErrorStats> leave_one_out(const std::filesystem::path& table_root, c
     return out;
 }
 
-std::vector<ErrorStats> cross_source_vidur(const std::filesystem::path& data_dir, const std::string& vidur_gpu,
-                                           const std::string& framework) {
+std::vector<ErrorStats> cross_source_vidur(const std::filesystem::path& data_dir,
+                                           const std::string& vidur_gpu, const std::string& framework) {
     std::vector<ErrorStats> out;
     const std::string gpu_dir = vidur_gpu == "h100" ? "h100_sxm" : vidur_gpu == "a100" ? "a100_sxm" : "";
-    if (gpu_dir.empty()) throw core::InputError("cross-source: vidur GPU must be h100 or a100, not " + vidur_gpu);
+    if (gpu_dir.empty())
+        throw core::InputError("cross-source: vidur GPU must be h100 or a100, not " + vidur_gpu);
     const TableLocator loc{data_dir / "gpu" / "aiconfigurator_csv", gpu_dir, framework, ""};
     const auto gp = loc.find("gemm", "gemm_perf");
     const std::filesystem::path vroot = data_dir / "gpu" / "vidur" / "compute" / vidur_gpu;
@@ -178,24 +187,29 @@ std::vector<ErrorStats> cross_source_vidur(const std::filesystem::path& data_dir
         if (e.path().filename() != "mlp.csv") continue;
         CsvReader r(e.path());
         const int c_h = r.column("n_head"), c_kv = r.column("n_kv_head"), c_e = r.column("n_embd"),
-                  c_x = r.column("n_expanded_embd"), c_g = r.column("use_gated_mlp"), c_m = r.column("num_tokens"),
-                  c_tp = r.column("num_tensor_parallel_workers");
-        const int ops[4] = {r.column("time_stats.attn_pre_proj.median"), r.column("time_stats.attn_post_proj.median"),
-                            r.column("time_stats.mlp_up_proj.median"), r.column("time_stats.mlp_down_proj.median")};
+                  c_x = r.column("n_expanded_embd"), c_g = r.column("use_gated_mlp"),
+                  c_m = r.column("num_tokens"), c_tp = r.column("num_tensor_parallel_workers");
+        const int ops[4] = {
+            r.column("time_stats.attn_pre_proj.median"), r.column("time_stats.attn_post_proj.median"),
+            r.column("time_stats.mlp_up_proj.median"), r.column("time_stats.mlp_down_proj.median")};
         std::map<std::pair<double, double>, LogCurve> curves;
         while (r.next()) {
-            const double h = r.number(c_h), kv = r.number(c_kv), d = r.number(c_e), x = r.number(c_x), m = r.number(c_m),
-                         tp = r.number(c_tp);
+            const double h = r.number(c_h), kv = r.number(c_kv), d = r.number(c_e), x = r.number(c_x),
+                         m = r.number(c_m), tp = r.number(c_tp);
             const bool gated = r.field(c_g) == "True" || r.field(c_g) == "true" || r.field(c_g) == "1";
             const double hd = d / h;
-            const double nk[4][2] = {{(h + 2 * kv) * hd / tp, d}, {d, h * hd / tp}, {(gated ? 2 : 1) * x / tp, d}, {d, x / tp}};
+            const double nk[4][2] = {
+                {(h + 2 * kv) * hd / tp, d}, {d, h * hd / tp}, {(gated ? 2 : 1) * x / tp, d}, {d, x / tp}};
             for (int op = 0; op < 4; ++op) {
                 const double measured = r.number(ops[op]);
                 if (!(measured > 0)) continue;
                 auto it = curves.find({nk[op][0], nk[op][1]});
                 if (it == curves.end()) {
                     bool outside = false;
-                    it = curves.emplace(std::make_pair(nk[op][0], nk[op][1]), g->curve_over_m(nk[op][0], nk[op][1], &outside)).first;
+                    it = curves
+                             .emplace(std::make_pair(nk[op][0], nk[op][1]),
+                                      g->curve_over_m(nk[op][0], nk[op][1], &outside))
+                             .first;
                 }
                 if (it->second.empty()) continue;
                 bool outside = false;
@@ -217,7 +231,8 @@ struct FitRow {
     double batch, forward_ms, measured_ms;
 };
 
-OverheadFit least_squares(const std::vector<FitRow>& rows, const TableTimingOptions& base, std::string source) {
+OverheadFit least_squares(const std::vector<FitRow>& rows, const TableTimingOptions& base,
+                          std::string source) {
     OverheadFit fit;
     fit.points = rows.size();
     fit.source = std::move(source);
@@ -242,8 +257,9 @@ OverheadFit least_squares(const std::vector<FitRow>& rows, const TableTimingOpti
         const double pred = row.forward_ms + intercept + slope * row.batch;
         sse += (pred - row.measured_ms) * (pred - row.measured_ms);
         after.push_back(pct(pred, row.measured_ms));
-        before.push_back(pct(row.forward_ms + (base.step_overhead_us + base.per_seq_overhead_us * row.batch) * 1e-3,
-                             row.measured_ms));
+        before.push_back(
+            pct(row.forward_ms + (base.step_overhead_us + base.per_seq_overhead_us * row.batch) * 1e-3,
+                row.measured_ms));
     }
     fit.rmse_ms = std::sqrt(sse / n);
     fit.median_abs_pct_before = summarize("", "", before).median_pct;
@@ -285,7 +301,8 @@ OverheadFit fit_overhead_sim2real(const std::filesystem::path& data_dir, const T
             const std::string stage = stages.substr(0, semi);
             stages = semi == std::string::npos ? "" : stages.substr(semi + 1);
             const double rate = std::strtod(stage.c_str(), nullptr);
-            const int c_itl = r.column(fmt::format("s{}_itl_mean_ms", s)), c_e2e = r.column(fmt::format("s{}_e2e_mean_ms", s));
+            const int c_itl = r.column(fmt::format("s{}_itl_mean_ms", s)),
+                      c_e2e = r.column(fmt::format("s{}_e2e_mean_ms", s));
             if (r.field(c_itl).empty() || r.field(c_e2e).empty()) continue;
             const double itl = r.number(c_itl), e2e = r.number(c_e2e);
             const double batch = std::max(1.0, std::round(rate * e2e * 1e-3));
@@ -294,13 +311,15 @@ OverheadFit fit_overhead_sim2real(const std::filesystem::path& data_dir, const T
             rows.push_back({batch, m.step_seconds(shape) * 1e3, itl});
         }
     }
-    return least_squares(rows, base, fmt::format("{} ({} run stages, vLLM 0.15.1)", file.string(), rows.size()));
+    return least_squares(rows, base,
+                         fmt::format("{} ({} run stages, vLLM 0.15.1)", file.string(), rows.size()));
 }
 
 OverheadFit fit_overhead_splitwise(const std::filesystem::path& data_dir, const std::string& hardware,
                                    const TableTimingOptions& base) {
     const auto file = data_dir / "gpu" / "splitwise_sim" / "perf_model.csv";
-    const hw::ModelSpec model = hw::resolve_model((data_dir / "models" / "meta-llama--Llama-2-70b-hf").string());
+    const hw::ModelSpec model =
+        hw::resolve_model((data_dir / "models" / "meta-llama--Llama-2-70b-hf").string());
     const hw::GpuSpec& gpu = hw::find_gpu(hardware == "a100-80gb" ? "A100-80GB" : "H100-SXM");
     CsvReader r(file);
     const int c_model = r.column("model"), c_hw = r.column("hardware"), c_p = r.column("prompt_size"),
@@ -325,7 +344,8 @@ OverheadFit fit_overhead_splitwise(const std::filesystem::path& data_dir, const 
         shape.decode_context.assign(static_cast<std::size_t>(b), ctx);
         rows.push_back({b, m->step_seconds(shape) * 1e3, r.number(c_tt)});
     }
-    return least_squares(rows, base, fmt::format("{} ({} rows of llama2-70b on {})", file.string(), rows.size(), hardware));
+    return least_squares(
+        rows, base, fmt::format("{} ({} rows of llama2-70b on {})", file.string(), rows.size(), hardware));
 }
 
 }  // namespace dynosim::sim::timing

@@ -100,7 +100,8 @@ void build_curve(std::vector<std::pair<double, double>> pts, double above_expone
 bool version_less(const std::string& x, const std::string& y) {
     std::size_t i = 0, j = 0;
     while (i < x.size() && j < y.size()) {
-        if (std::isdigit(static_cast<unsigned char>(x[i])) && std::isdigit(static_cast<unsigned char>(y[j]))) {
+        if (std::isdigit(static_cast<unsigned char>(x[i])) &&
+            std::isdigit(static_cast<unsigned char>(y[j]))) {
             std::size_t i2 = i, j2 = j;
             while (i2 < x.size() && std::isdigit(static_cast<unsigned char>(x[i2]))) ++i2;
             while (j2 < y.size() && std::isdigit(static_cast<unsigned char>(y[j2]))) ++j2;
@@ -128,7 +129,8 @@ std::optional<std::filesystem::path> newest_with(const std::filesystem::path& di
     }
     std::vector<std::string> versions;
     for (const auto& e : std::filesystem::directory_iterator(dir, ec))
-        if (e.is_directory() && std::filesystem::exists(e.path() / file)) versions.push_back(e.path().filename().string());
+        if (e.is_directory() && std::filesystem::exists(e.path() / file))
+            versions.push_back(e.path().filename().string());
     if (versions.empty()) return std::nullopt;
     std::sort(versions.begin(), versions.end(), version_less);
     return dir / versions.back() / file;
@@ -153,7 +155,8 @@ LogCurve GemmGrid::curve_over_m(double n_val, double k_val, bool* outside) const
     for (std::size_t im = 0; im < m.size(); ++im) {
         double lv = 0, w = 0;
         for (int pass = 0; pass < 2 && w <= 0; ++pass) {
-            // Pass 0: bilinear weights; pass 1 (every weighted corner unmeasured): the measured corners alike.
+            // Pass 0: bilinear weights; pass 1 (every weighted corner unmeasured): the measured corners
+            // alike.
             for (int c = 0; c < 4; ++c) {
                 const double cw = pass == 0 ? corner_w[c] : 1.0;
                 if (cw <= 0) continue;
@@ -226,18 +229,23 @@ std::shared_ptr<const GemmTable> read_gemm_table(const std::filesystem::path& fi
 
 // ---- attention -------------------------------------------------------------------------------------------
 
-const AttentionSlice* AttentionTable::find(int heads, int kv_heads, int head_dim, std::string_view kv_dtype) const {
+const AttentionSlice* AttentionTable::find(int heads, int kv_heads, int head_dim, std::string_view kv_dtype,
+                                           int window) const {
     for (const auto& s : slices)
-        if (s.heads == heads && s.kv_heads == kv_heads && s.head_dim == head_dim && s.kv_dtype == kv_dtype) return &s;
+        if (s.heads == heads && s.kv_heads == kv_heads && s.head_dim == head_dim && s.kv_dtype == kv_dtype &&
+            s.window == window)
+            return &s;
     return nullptr;
 }
 
-const AttentionSlice* AttentionTable::nearest(int heads, int kv_heads, int head_dim, std::string_view kv_dtype) const {
+const AttentionSlice* AttentionTable::nearest(int heads, int kv_heads, int head_dim,
+                                              std::string_view kv_dtype, int window) const {
     const AttentionSlice* best = nullptr;
     double best_d = 0;
     for (const auto& s : slices) {
-        if (s.head_dim != head_dim || s.kv_dtype != kv_dtype) continue;
-        const double d = std::abs(std::log(double(s.heads) / heads)) + std::abs(std::log(double(s.kv_heads) / kv_heads));
+        if (s.head_dim != head_dim || s.kv_dtype != kv_dtype || s.window != window) continue;
+        const double d =
+            std::abs(std::log(double(s.heads) / heads)) + std::abs(std::log(double(s.kv_heads) / kv_heads));
         if (best == nullptr || d < best_d) {
             best = &s;
             best_d = d;
@@ -246,7 +254,8 @@ const AttentionSlice* AttentionTable::nearest(int heads, int kv_heads, int head_
     return best;
 }
 
-std::shared_ptr<const AttentionTable> read_attention_table(const std::filesystem::path& file, bool generation) {
+std::shared_ptr<const AttentionTable> read_attention_table(const std::filesystem::path& file,
+                                                           bool generation) {
     CsvReader r(file);
     const int c_b = r.column("batch_size"), c_isl = r.column("isl"), c_h = r.column("num_heads"),
               c_kv = r.column("num_key_value_heads"), c_hd = r.column("head_dim"),
@@ -254,24 +263,26 @@ std::shared_ptr<const AttentionTable> read_attention_table(const std::filesystem
               c_step = r.find_column("step"), c_lat = r.column("latency");
     if (generation && c_step < 0)
         throw core::InputError(fmt::format("{}: header has no column 'step'", file.string()));
-    std::map<std::tuple<int, int, int, std::string>, std::vector<Point2>> groups;
+    std::map<std::tuple<int, int, int, std::string, int>, std::vector<Point2>> groups;
     while (r.next()) {
         const double b = read_positive(r, c_b), isl = read_positive(r, c_isl);
         const int h = static_cast<int>(read_positive(r, c_h)), kv = static_cast<int>(read_positive(r, c_kv)),
                   hd = static_cast<int>(read_positive(r, c_hd));
         const double lat = read_latency(r, c_lat);
         const double step = c_step >= 0 ? static_cast<double>(r.integer(c_step)) : 0.0;
-        if (c_win >= 0 && r.integer(c_win) != 0) continue;  // sliding-window rows: not full attention
+        const std::int64_t win = c_win >= 0 ? r.integer(c_win) : 0;
+        if (win < 0 || win > std::numeric_limits<int>::max())
+            throw core::InputError(fmt::format("{} = {}: must be >= 0", r.where(c_win), win));
         // Generation: the KV length attended over is the prompt plus the tokens generated so far.
         const double len = generation ? isl + step : isl;
-        groups[{h, kv, hd, std::string(r.field(c_kvd))}].push_back({b, len, lat});
+        groups[{h, kv, hd, std::string(r.field(c_kvd)), static_cast<int>(win)}].push_back({b, len, lat});
     }
     auto t = std::make_shared<AttentionTable>();
     t->file = file.string();
     t->generation = generation;
     for (auto& [key, pts] : groups) {
         AttentionSlice s;
-        std::tie(s.heads, s.kv_heads, s.head_dim, s.kv_dtype) = key;
+        std::tie(s.heads, s.kv_heads, s.head_dim, s.kv_dtype, s.window) = key;
         s.raw = build_raw(pts);
         std::vector<double> vals = s.raw.ms;
         const std::span<const double> axes[2] = {s.raw.a, s.raw.b};
@@ -290,11 +301,17 @@ std::shared_ptr<const AttentionTable> read_attention_table(const std::filesystem
         packed.reserve(s.raw.a.size() * cols.size());
         for (std::size_t i = 0; i < s.raw.a.size(); ++i)
             for (const std::size_t j : keep) packed.push_back(vals[i * s.raw.b.size() + j]);
-        s.grid =
-            LogGrid2(LogAxis(s.raw.a, 1.0), LogAxis(cols, generation ? 1.0 : 2.0), packed, kAttentionInterp);
+        // Beyond the longest measured length: full attention grows with the KV read (decode) and the causal
+        // square (prefill); past the window a query attends to `window` keys whatever the length, so decode
+        // is flat and prefill grows with the queries only.
+        const bool past_window = s.window > 0 && cols.back() >= s.window;
+        const double above = generation ? (past_window ? 0.0 : 1.0) : (past_window ? 1.0 : 2.0);
+        s.grid = LogGrid2(LogAxis(s.raw.a, 1.0), LogAxis(cols, above), packed, kAttentionInterp);
         t->slices.push_back(std::move(s));
     }
-    if (t->slices.empty()) throw core::InputError(fmt::format("{}: no full-attention data rows", file.string()));
+    if (std::none_of(t->slices.begin(), t->slices.end(),
+                     [](const AttentionSlice& s) { return s.window == 0; }))
+        throw core::InputError(fmt::format("{}: no full-attention data rows", file.string()));
     return t;
 }
 
@@ -314,7 +331,8 @@ std::shared_ptr<const CommTable> read_comm_table(const std::filesystem::path& fi
               c_size = r.column("message_size"), c_lat = r.column("latency");
     int c_dtype = r.find_column("nccl_dtype");
     if (c_dtype < 0) c_dtype = r.column("allreduce_dtype");
-    std::map<std::tuple<std::string, std::string, std::string, int>, std::vector<std::pair<double, double>>> groups;
+    std::map<std::tuple<std::string, std::string, std::string, int>, std::vector<std::pair<double, double>>>
+        groups;
     while (r.next()) {
         const int n = static_cast<int>(read_positive(r, c_n));
         const double size = read_positive(r, c_size), lat = read_latency(r, c_lat);
@@ -337,17 +355,17 @@ std::shared_ptr<const CommTable> read_comm_table(const std::filesystem::path& fi
 
 std::shared_ptr<const MoeTable> read_moe_table(const std::filesystem::path& file) {
     CsvReader r(file);
-    const int c_dtype = r.column("moe_dtype"), c_kernel = r.column("kernel_source"), c_t = r.column("num_tokens"),
-              c_h = r.column("hidden_size"), c_i = r.column("inter_size"), c_k = r.column("topk"),
-              c_e = r.column("num_experts"), c_tp = r.column("moe_tp_size"), c_ep = r.column("moe_ep_size"),
-              c_dist = r.column("distribution"), c_lat = r.column("latency");
+    const int c_dtype = r.column("moe_dtype"), c_kernel = r.column("kernel_source"),
+              c_t = r.column("num_tokens"), c_h = r.column("hidden_size"), c_i = r.column("inter_size"),
+              c_k = r.column("topk"), c_e = r.column("num_experts"), c_tp = r.column("moe_tp_size"),
+              c_ep = r.column("moe_ep_size"), c_dist = r.column("distribution"), c_lat = r.column("latency");
     using Key = std::tuple<std::string, std::string, std::string, int, int, int, int, int, int>;
     std::map<Key, std::vector<std::pair<double, double>>> groups;
     while (r.next()) {
         const double tokens = read_positive(r, c_t), lat = read_latency(r, c_lat);
         auto i = [&](int c) { return static_cast<int>(read_positive(r, c)); };
-        groups[{std::string(r.field(c_dtype)), std::string(r.field(c_dist)), std::string(r.field(c_kernel)), i(c_h),
-                i(c_i), i(c_k), i(c_e), i(c_tp), i(c_ep)}]
+        groups[{std::string(r.field(c_dtype)), std::string(r.field(c_dist)), std::string(r.field(c_kernel)),
+                i(c_h), i(c_i), i(c_k), i(c_e), i(c_tp), i(c_ep)}]
             .emplace_back(tokens, lat);
     }
     auto t = std::make_shared<MoeTable>();
@@ -364,8 +382,10 @@ std::shared_ptr<const MoeTable> read_moe_table(const std::filesystem::path& file
 
 // ---- locating and caching --------------------------------------------------------------------------------
 
-std::optional<std::filesystem::path> TableLocator::find(std::string_view family, std::string_view stem) const {
-    return newest_with(root / gpu_dir / std::string(family) / framework, version, std::string(stem) + ".csv.gz");
+std::optional<std::filesystem::path> TableLocator::find(std::string_view family,
+                                                        std::string_view stem) const {
+    return newest_with(root / gpu_dir / std::string(family) / framework, version,
+                       std::string(stem) + ".csv.gz");
 }
 
 std::optional<std::filesystem::path> TableLocator::find_nccl() const {
@@ -411,7 +431,8 @@ std::shared_ptr<const T> cached(const std::filesystem::path& file, const std::st
 std::shared_ptr<const GemmTable> TableStore::gemm(const std::filesystem::path& file) {
     return cached<GemmTable>(file, "gemm", [&] { return read_gemm_table(file); });
 }
-std::shared_ptr<const AttentionTable> TableStore::attention(const std::filesystem::path& file, bool generation) {
+std::shared_ptr<const AttentionTable> TableStore::attention(const std::filesystem::path& file,
+                                                            bool generation) {
     return cached<AttentionTable>(file, generation ? "gen" : "ctx",
                                   [&] { return read_attention_table(file, generation); });
 }

@@ -31,9 +31,9 @@ inline constexpr Combine kAttentionCombine = Combine::kMedian;
 
 // A grid as measured: two axes and a row-major value array in ms with NaN where nothing was measured.
 struct RawGrid {
-    std::vector<double> a, b;   // axis points (rows, columns), increasing
-    std::vector<double> ms;     // a.size() x b.size(), NaN = not measured
-    std::size_t measured = 0;   // cells with a measurement
+    std::vector<double> a, b;  // axis points (rows, columns), increasing
+    std::vector<double> ms;    // a.size() x b.size(), NaN = not measured
+    std::size_t measured = 0;  // cells with a measurement
     double at(std::size_t i, std::size_t j) const { return ms[i * b.size() + j]; }
 };
 
@@ -61,8 +61,10 @@ struct GemmTable {
 
 // Attention latency of one head configuration over (batch, sequence length): for context (prefill)
 // attention the prompt length isl with no prior KV, for generation (decode) the KV length (isl + step).
+// window > 0: the sliding-window kernel (each query attends to its last `window` keys) at those lengths.
 struct AttentionSlice {
     int heads = 0, kv_heads = 0, head_dim = 0;
+    int window = 0;        // window_size column: 0 = full attention
     std::string kv_dtype;  // bfloat16 / fp8
     RawGrid raw;           // as measured
     LogGrid2 grid;         // missing cells estimated along both axes (fill_missing_cells), else along batch
@@ -72,11 +74,14 @@ struct AttentionSlice {
 struct AttentionTable {
     std::string file;
     bool generation = false;
-    std::vector<AttentionSlice> slices;  // window_size 0 (full attention) rows only
-    // The slice with exactly these per-rank heads, or nullptr.
-    const AttentionSlice* find(int heads, int kv_heads, int head_dim, std::string_view kv_dtype) const;
-    // The slice with the same head_dim and kv dtype closest in (log heads, log kv_heads), or nullptr.
-    const AttentionSlice* nearest(int heads, int kv_heads, int head_dim, std::string_view kv_dtype) const;
+    std::vector<AttentionSlice> slices;  // full-attention and sliding-window slices
+    // The slice of `window` (0: full attention) with exactly these per-rank heads, or nullptr.
+    const AttentionSlice* find(int heads, int kv_heads, int head_dim, std::string_view kv_dtype,
+                               int window = 0) const;
+    // The slice of `window` with the same head_dim and kv dtype closest in (log heads, log kv_heads), or
+    // nullptr.
+    const AttentionSlice* nearest(int heads, int kv_heads, int head_dim, std::string_view kv_dtype,
+                                  int window = 0) const;
 };
 
 // Collective latency over message size (elements) for one (op, dtype, GPU count, kernel).
@@ -110,7 +115,8 @@ struct MoeTable {
 
 // Parsers. Each throws core::InputError naming the file, the row and the field of the first bad value.
 std::shared_ptr<const GemmTable> read_gemm_table(const std::filesystem::path& file);
-std::shared_ptr<const AttentionTable> read_attention_table(const std::filesystem::path& file, bool generation);
+std::shared_ptr<const AttentionTable> read_attention_table(const std::filesystem::path& file,
+                                                           bool generation);
 std::shared_ptr<const CommTable> read_comm_table(const std::filesystem::path& file);
 std::shared_ptr<const MoeTable> read_moe_table(const std::filesystem::path& file);
 
@@ -135,9 +141,10 @@ std::vector<std::string> table_gpu_dirs(const std::filesystem::path& root);
 
 // Process-wide, in-memory cache of parsed tables, keyed by file path; thread-safe.
 class TableStore {
-public:
+  public:
     static std::shared_ptr<const GemmTable> gemm(const std::filesystem::path& file);
-    static std::shared_ptr<const AttentionTable> attention(const std::filesystem::path& file, bool generation);
+    static std::shared_ptr<const AttentionTable> attention(const std::filesystem::path& file,
+                                                           bool generation);
     static std::shared_ptr<const CommTable> comm(const std::filesystem::path& file);
     static std::shared_ptr<const MoeTable> moe(const std::filesystem::path& file);
 };

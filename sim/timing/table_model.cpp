@@ -6,6 +6,7 @@
 #include <cmath>
 #include <cstdlib>
 #include <fstream>
+#include <limits>
 #include <map>
 #include <mutex>
 #include <utility>
@@ -27,8 +28,12 @@ double median(std::vector<double> v) {
     return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
 }
 
-bool is_dtype(const std::string& d) { return d == "bf16" || d == "fp8"; }
-const char* table_dtype(const std::string& d) { return d == "fp8" ? "fp8" : "bfloat16"; }
+bool is_dtype(const std::string& d) {
+    return d == "bf16" || d == "fp8";
+}
+const char* table_dtype(const std::string& d) {
+    return d == "fp8" ? "fp8" : "bfloat16";
+}
 
 // Keeps the `bits` most significant bits of x and returns the middle of that bucket.
 std::int64_t quantize(std::int64_t x, int bits) {
@@ -40,20 +45,37 @@ std::int64_t quantize(std::int64_t x, int bits) {
 
 std::uint64_t hash_key(const StepKey& k) {
     std::uint64_t h = 0x9E3779B97F4A7C15ull;
-    for (const std::int64_t v : {k.decodes, k.decode_context, k.prefills, k.prefill_tokens, k.prefill_attention,
-                                 k.sampled, k.local_decode_context, k.local_prefill_attention}) {
+    for (const std::int64_t v :
+         {k.decodes, k.decode_context, k.prefills, k.prefill_tokens, k.prefill_attention, k.sampled,
+          k.local_decode_context, k.local_prefill_attention}) {
         h ^= static_cast<std::uint64_t>(v) + 0x9E3779B97F4A7C15ull + (h << 6) + (h >> 2);
         h *= 0xBF58476D1CE4E5B9ull;
     }
     return h ^ (h >> 31);
 }
 
-const char* kOpNames[] = {"qkv_gemm", "mla_q_b_gemm", "mla_kv_b_gemm", "attention_context", "attention_generation", "o_proj_gemm",
-                          "gate_up_gemm", "down_gemm", "moe_router_gemm", "moe_experts", "shared_expert_up_gemm",
-                          "shared_expert_down_gemm", "all_reduce", "all_to_all", "elementwise", "lm_head_gemm",
-                          "pipeline_p2p", "step_overhead"};
+const char* kOpNames[] = {"qkv_gemm",
+                          "mla_q_b_gemm",
+                          "mla_kv_b_gemm",
+                          "attention_context",
+                          "attention_generation",
+                          "o_proj_gemm",
+                          "gate_up_gemm",
+                          "down_gemm",
+                          "moe_router_gemm",
+                          "moe_experts",
+                          "shared_expert_up_gemm",
+                          "shared_expert_down_gemm",
+                          "all_reduce",
+                          "all_to_all",
+                          "elementwise",
+                          "lm_head_gemm",
+                          "pipeline_p2p",
+                          "step_overhead"};
 
-double link_bandwidth(const hw::GpuSpec& gpu) { return gpu.nvlink_bw > 0 ? gpu.nvlink_bw : gpu.pcie_bw; }
+double link_bandwidth(const hw::GpuSpec& gpu) {
+    return gpu.nvlink_bw > 0 ? gpu.nvlink_bw : gpu.pcie_bw;
+}
 
 }  // namespace
 
@@ -79,18 +101,19 @@ std::vector<std::string> TableTimingOptions::validate() const {
     check(is_dtype(kv_dtype), "kv_dtype", kv_dtype, "must be \"bf16\" or \"fp8\"");
     check(moe_distribution == "balanced" || moe_distribution == "power_law_1.01" ||
               moe_distribution == "power_law_1.2",
-          "moe_distribution", moe_distribution, "must be \"balanced\", \"power_law_1.01\" or \"power_law_1.2\"");
+          "moe_distribution", moe_distribution,
+          "must be \"balanced\", \"power_law_1.01\" or \"power_law_1.2\"");
     check(cuda_graph_max_tokens >= 0, "cuda_graph_max_tokens", cuda_graph_max_tokens, "must be >= 0");
     check(std::isfinite(custom_allreduce_max_mib) && custom_allreduce_max_mib > 0, "custom_allreduce_max_mib",
           custom_allreduce_max_mib, "must be > 0");
     auto nonneg = [](double v) { return std::isfinite(v) && v >= 0; };
     check(nonneg(step_overhead_us), "step_overhead_us", step_overhead_us, "must be >= 0");
     check(nonneg(per_seq_overhead_us), "per_seq_overhead_us", per_seq_overhead_us, "must be >= 0");
-    check(nonneg(per_prefill_token_overhead_ns), "per_prefill_token_overhead_ns", per_prefill_token_overhead_ns,
-          "must be >= 0");
+    check(nonneg(per_prefill_token_overhead_ns), "per_prefill_token_overhead_ns",
+          per_prefill_token_overhead_ns, "must be >= 0");
     check(nonneg(p2p_latency_us), "p2p_latency_us", p2p_latency_us, "must be >= 0");
-    check(cache_key_bits == 0 || (cache_key_bits >= 4 && cache_key_bits <= 30), "cache_key_bits", cache_key_bits,
-          "must be 0 or in [4, 30]");
+    check(cache_key_bits == 0 || (cache_key_bits >= 4 && cache_key_bits <= 30), "cache_key_bits",
+          cache_key_bits, "must be 0 or in [4, 30]");
     check(cache_entries >= 0 && (cache_entries & (cache_entries - 1)) == 0 && cache_entries <= (1 << 24),
           "cache_entries", cache_entries, "must be 0 or a power of two <= 16777216");
     return errors;
@@ -119,7 +142,8 @@ FittedEfficiency fit_efficiency(const hw::GpuSpec& gpu, const GemmTable* gemm, c
                     if (!g->was_measured[idx]) continue;
                     const double m = g->m[im], n = g->n[in], k = g->k[ik], s = g->ms[idx] * 1e-3;
                     floor_ms = std::min(floor_ms, g->ms[idx]);
-                    if (m >= 2048 && n >= 2048 && k >= 2048) compute.push_back(2 * m * n * k / s / gpu.bf16_flops);
+                    if (m >= 2048 && n >= 2048 && k >= 2048)
+                        compute.push_back(2 * m * n * k / s / gpu.bf16_flops);
                     if (m <= 16 && n * k >= 4096.0 * 4096.0)
                         memory.push_back(kActBytes * (n * k + m * (n + k)) / s / gpu.hbm_bw);
                 }
@@ -131,7 +155,7 @@ FittedEfficiency fit_efficiency(const hw::GpuSpec& gpu, const GemmTable* gemm, c
     if (context) {
         std::vector<double> att;
         for (const auto& s : context->slices) {
-            if (s.kv_dtype != "bfloat16") continue;
+            if (s.kv_dtype != "bfloat16" || s.window != 0) continue;  // the FLOPs below are full causal
             for (std::size_t i = 0; i < s.raw.a.size(); ++i)
                 for (std::size_t j = 0; j < s.raw.b.size(); ++j) {
                     const double ms = s.raw.at(i, j), isl = s.raw.b[j], b = s.raw.a[i];
@@ -178,7 +202,8 @@ FittedEfficiency fit_efficiency_across_gpus(const std::filesystem::path& root, c
             if (!g)
                 if (auto p = loc.find("gemm", "gemm_perf")) g = TableStore::gemm(*p);
             if (!a)
-                if (auto p = loc.find("attention", "context_attention_perf")) a = TableStore::attention(*p, false);
+                if (auto p = loc.find("attention", "context_attention_perf"))
+                    a = TableStore::attention(*p, false);
             if (!c)
                 if (auto p = loc.find_nccl()) c = TableStore::comm(*p);
         }
@@ -223,9 +248,10 @@ void TableTimingModel::flag(int op_id, double x) const {
     const std::uint32_t bit = 1u << op_id;
     if (warned_ & bit) return;
     warned_ |= bit;
-    note(fmt::format("warning: {} priced at {:.6g} outside its measured grid: clamped to the grid edge and "
-                     "scaled by the op's roofline law (further occurrences counted, not logged)",
-                     kOpNames[op_id], x));
+    note(
+        fmt::format("warning: {} priced at {:.6g} outside its measured grid: clamped to the grid edge and "
+                    "scaled by the op's roofline law (further occurrences counted, not logged)",
+                    kOpNames[op_id], x));
 }
 
 void TableTimingModel::build_gemm(GemmOp& op, const char* op_name, double n, double k, bool bf16_only,
@@ -248,10 +274,12 @@ void TableTimingModel::build_gemm(GemmOp& op, const char* op_name, double n, dou
     if (op.curve.empty()) return;
     ++table_ops_;
     if (op.extrapolated_nk)
-        note(fmt::format("{}: n={} k={} beyond the {} GEMM grid: scaled from its edge", op_name, n, k, g->dtype));
+        note(fmt::format("{}: n={} k={} beyond the {} GEMM grid: scaled from its edge", op_name, n, k,
+                         g->dtype));
 }
 
-TableTimingModel::TableTimingModel(const hw::ModelSpec& model, const hw::GpuSpec& gpu, const TableTimingOptions& opts) {
+TableTimingModel::TableTimingModel(const hw::ModelSpec& model, const hw::GpuSpec& gpu,
+                                   const TableTimingOptions& opts) {
     if (const auto errors = opts.validate(); !errors.empty()) {
         std::string msg = "invalid timing options:";
         for (const auto& e : errors) msg += "\n  " + e;
@@ -260,8 +288,9 @@ TableTimingModel::TableTimingModel(const hw::ModelSpec& model, const hw::GpuSpec
     if (model.num_layers <= 0 || model.hidden_size <= 0 || model.num_heads <= 0 || model.head_dim <= 0)
         throw core::InputError("table timing: model '" + model.name + "' has no layer shape");
     if (model.num_heads % opts.tp != 0)
-        throw core::InputError(fmt::format("table timing: model {} has {} attention heads, not divisible by tp={}",
-                                           model.name, model.num_heads, opts.tp));
+        throw core::InputError(
+            fmt::format("table timing: model {} has {} attention heads, not divisible by tp={}", model.name,
+                        model.num_heads, opts.tp));
     if (opts.pp > model.num_layers)
         throw core::InputError(fmt::format("timing.pp = {}: more stages than the {} layers of {}", opts.pp,
                                            model.num_layers, model.name));
@@ -283,7 +312,8 @@ TableTimingModel::TableTimingModel(const hw::ModelSpec& model, const hw::GpuSpec
     // With attention DP the experts are spread over every GPU of the worker.
     if (attn_dp_ > 1 && model.is_moe() && ep_ != tp_) {
         ep_ = tp_;
-        note(fmt::format("attention_dp = {}: MoE experts expert-parallel over all {} GPUs (ep = {})", attn_dp_, tp_, tp_));
+        note(fmt::format("attention_dp = {}: MoE experts expert-parallel over all {} GPUs (ep = {})",
+                         attn_dp_, tp_, tp_));
     }
     layers_ = model.num_layers;
     local_layers_ = model.num_local_layers;
@@ -316,38 +346,45 @@ TableTimingModel::TableTimingModel(const hw::ModelSpec& model, const hw::GpuSpec
     fp8_peak_ = gpu.fp8_flops;
     hbm_bw_ = gpu.hbm_bw;
     link_bw_ = link_bandwidth(gpu);
-    if (tp_ > 1 && link_bw_ <= 0) throw core::InputError("table timing: GPU '" + gpu.name + "' has no link bandwidth");
+    if (tp_ > 1 && link_bw_ <= 0)
+        throw core::InputError("table timing: GPU '" + gpu.name + "' has no link bandwidth");
     key_bits_ = opts.cache_key_bits;
 
     // Tables: this backend's, else another framework's on the same GPU (noted).
-    const std::filesystem::path root = std::filesystem::path(opts.resolved_data_dir()) / "gpu" / "aiconfigurator_csv";
+    const std::filesystem::path root =
+        std::filesystem::path(opts.resolved_data_dir()) / "gpu" / "aiconfigurator_csv";
     const std::string gpu_dir = table_gpu_dir(gpu.name);
     std::error_code ec;
     const bool gpu_has_tables = !gpu_dir.empty() && std::filesystem::is_directory(root / gpu_dir, ec);
-    auto locate = [&](std::string_view family, std::string_view stem) -> std::optional<std::filesystem::path> {
+    auto locate = [&](std::string_view family,
+                      std::string_view stem) -> std::optional<std::filesystem::path> {
         if (!gpu_has_tables) return std::nullopt;
-        for (const std::string& fw : {opts.backend, std::string("vllm"), std::string("sglang"), std::string("trtllm")}) {
+        for (const std::string& fw :
+             {opts.backend, std::string("vllm"), std::string("sglang"), std::string("trtllm")}) {
             TableLocator loc{root, gpu_dir, fw, fw == opts.backend ? opts.table_version : ""};
             if (auto p = loc.find(family, stem)) {
                 if (fw != opts.backend)
-                    note(fmt::format("{} {}: no {} table for {}: using {}'s ({})", gpu.name, stem, opts.backend,
-                                     gpu.name, fw, p->string()));
+                    note(fmt::format("{} {}: no {} table for {}: using {}'s ({})", gpu.name, stem,
+                                     opts.backend, gpu.name, fw, p->string()));
                 return p;
             }
         }
-        note(fmt::format("{} {}: no table for {}: roofline with fitted efficiency", gpu.name, stem, gpu.name));
+        note(
+            fmt::format("{} {}: no table for {}: roofline with fitted efficiency", gpu.name, stem, gpu.name));
         return std::nullopt;
     };
     if (!gpu_has_tables) {
         eff_ = fit_efficiency_across_gpus(root, opts.backend);
-        note(fmt::format("GPU {} has no measured tables under {}: every op uses the roofline with efficiencies "
-                         "fitted on the GPUs that have tables ({}): GEMM {:.2f}, attention {:.2f}, memory {:.2f}, "
-                         "link {:.2f}",
-                         gpu.name, root.string(), eff_.source, eff_.gemm, eff_.attention, eff_.memory, eff_.comm));
+        note(fmt::format(
+            "GPU {} has no measured tables under {}: every op uses the roofline with efficiencies "
+            "fitted on the GPUs that have tables ({}): GEMM {:.2f}, attention {:.2f}, memory {:.2f}, "
+            "link {:.2f}",
+            gpu.name, root.string(), eff_.source, eff_.gemm, eff_.attention, eff_.memory, eff_.comm));
     }
     if (auto p = locate("gemm", "gemm_perf")) gemm_table_ = TableStore::gemm(*p);
     if (auto p = locate("attention", "context_attention_perf")) ctx_table_ = TableStore::attention(*p, false);
-    if (auto p = locate("attention", "generation_attention_perf")) gen_table_ = TableStore::attention(*p, true);
+    if (auto p = locate("attention", "generation_attention_perf"))
+        gen_table_ = TableStore::attention(*p, true);
     if (tp_ > 1 || ep_ > 1) {
         if (auto p = locate("comm", "custom_allreduce_perf")) custom_ar_table_ = TableStore::comm(*p);
         if (gpu_has_tables) {
@@ -359,9 +396,10 @@ TableTimingModel::TableTimingModel(const hw::ModelSpec& model, const hw::GpuSpec
         if (auto p = locate("moe", "moe_perf")) moe_table_ = TableStore::moe(*p);
     if (gpu_has_tables) {
         eff_ = fit_efficiency(gpu, gemm_table_.get(), ctx_table_.get(), nccl_table_.get());
-        note(fmt::format("roofline fallback efficiencies fitted on {}'s tables: GEMM {:.2f}, attention {:.2f}, "
-                         "memory {:.2f}, link {:.2f}, kernel floor {:.1f} us",
-                         gpu.name, eff_.gemm, eff_.attention, eff_.memory, eff_.comm, eff_.floor_us));
+        note(fmt::format(
+            "roofline fallback efficiencies fitted on {}'s tables: GEMM {:.2f}, attention {:.2f}, "
+            "memory {:.2f}, link {:.2f}, kernel floor {:.1f} us",
+            gpu.name, eff_.gemm, eff_.attention, eff_.memory, eff_.comm, eff_.floor_us));
     }
 
     // Linear layers (per rank).
@@ -372,8 +410,8 @@ TableTimingModel::TableTimingModel(const hw::ModelSpec& model, const hw::GpuSpec
         // (per-rank heads x (nope + rope)), kv_b (latent -> nope keys and values; at decode absorbed into the
         // query and output as two batched GEMMs of the same FLOPs), o (per-rank heads x v).
         const double q_lora = model.q_lora_rank;
-        build_gemm(qkv_, "qkv_gemm", (q_lora > 0 ? q_lora : heads_ * (nope_ + rope_)) + kv_lora_ + rope_, hidden_,
-                   false, gt);
+        build_gemm(qkv_, "qkv_gemm", (q_lora > 0 ? q_lora : heads_ * (nope_ + rope_)) + kv_lora_ + rope_,
+                   hidden_, false, gt);
         if (q_lora > 0) build_gemm(q_b_, "mla_q_b_gemm", heads_ * (nope_ + rope_), q_lora, false, gt);
         build_gemm(kv_b_, "mla_kv_b_gemm", heads_ * (nope_ + v_dim_), kv_lora_, false, gt);
         build_gemm(o_, "o_proj_gemm", hidden_, heads_ * v_dim_, false, gt);
@@ -397,10 +435,13 @@ TableTimingModel::TableTimingModel(const hw::ModelSpec& model, const hw::GpuSpec
     // Attention slices: exact per-rank head layout, else the nearest with the same head_dim, scaled.
     const std::string kvd = table_dtype(opts.kv_dtype);
     const int h = static_cast<int>(heads_), kvh = static_cast<int>(kv_heads_), hd = model.head_dim;
-    auto pick = [&](const std::shared_ptr<const AttentionTable>& t, const AttentionSlice*& slice, double& scale,
-                    double& batch_mult, bool generation) {
+    auto pick = [&](const std::shared_ptr<const AttentionTable>& t, const AttentionSlice*& slice,
+                    double& scale, double& batch_mult, bool generation, int window) {
         if (!t) return;
-        slice = t->find(h, kvh, hd, kvd);
+        const std::string what =
+            fmt::format("{}{}", generation ? "attention_generation" : "attention_context",
+                        window > 0 ? fmt::format(" (window {})", window) : std::string());
+        slice = t->find(h, kvh, hd, kvd, window);
         if (slice) {
             ++table_ops_;
             return;
@@ -412,48 +453,77 @@ TableTimingModel::TableTimingModel(const hw::ModelSpec& model, const hw::GpuSpec
             const int group = h / kvh;
             for (int kvp = kvh - 1; kvp >= 1; --kvp) {
                 if (kvh % kvp != 0) continue;
-                if (const AttentionSlice* s = t->find(kvp * group, kvp, hd, kvd)) {
+                if (const AttentionSlice* s = t->find(kvp * group, kvp, hd, kvd, window)) {
                     slice = s;
                     batch_mult = static_cast<double>(kvh) / kvp;
                     ++table_ops_;
-                    note(fmt::format("{}: no rows for heads={} kv_heads={} head_dim={} in {}: priced as heads={} "
-                                     "kv_heads={} at {:.3g}x the batch (same work per KV head)",
-                                     generation ? "attention_generation" : "attention_context", h, kvh, hd, t->file,
-                                     s->heads, s->kv_heads, batch_mult));
+                    note(fmt::format(
+                        "{}: no rows for heads={} kv_heads={} head_dim={} in {}: priced as heads={} "
+                        "kv_heads={} at {:.3g}x the batch (same work per KV head)",
+                        what, h, kvh, hd, t->file, s->heads, s->kv_heads, batch_mult));
                     return;
                 }
             }
         }
-        slice = t->nearest(h, kvh, hd, kvd);
+        slice = t->nearest(h, kvh, hd, kvd, window);
         if (!slice) {
-            note(fmt::format("{}: no head_dim={} kv={} rows in {}: roofline with fitted efficiency",
-                             generation ? "attention_generation" : "attention_context", hd, kvd, t->file));
+            note(fmt::format("{}: no head_dim={} kv={} rows in {}: {}", what, hd, kvd, t->file,
+                             window > 0
+                                 ? "local layers priced on the full-attention rows at the clipped context"
+                                 : "roofline with fitted efficiency"));
             return;
         }
         ++table_ops_;
         // Prefill attention scales with query heads (FLOPs); decode attention with the KV read (KV heads).
-        scale = generation ? static_cast<double>(kvh) / slice->kv_heads : static_cast<double>(h) / slice->heads;
-        note(fmt::format("{}: no rows for heads={} kv_heads={} head_dim={} in {}: using heads={} kv_heads={} "
-                         "scaled by {:.3g}",
-                         generation ? "attention_generation" : "attention_context", h, kvh, hd, t->file,
-                         slice->heads, slice->kv_heads, scale));
+        scale =
+            generation ? static_cast<double>(kvh) / slice->kv_heads : static_cast<double>(h) / slice->heads;
+        note(
+            fmt::format("{}: no rows for heads={} kv_heads={} head_dim={} in {}: using heads={} kv_heads={} "
+                        "scaled by {:.3g}",
+                        what, h, kvh, hd, t->file, slice->heads, slice->kv_heads, scale));
     };
     if (kv_lora_ > 0) {
         // The shared tables hold no MLA rows (the data README: mla tables not copied).
-        note(fmt::format("attention: MLA (kv_lora_rank {}, rope {}) has no rows in the attention tables: roofline "
-                         "with fitted efficiency (prefill as MHA over up-projected keys, decode absorbed over the "
-                         "latent)",
-                         kv_lora_, rope_));
+        note(fmt::format(
+            "attention: MLA (kv_lora_rank {}, rope {}) has no rows in the attention tables: roofline "
+            "with fitted efficiency (prefill as MHA over up-projected keys, decode absorbed over the "
+            "latent)",
+            kv_lora_, rope_));
     } else {
-        pick(ctx_table_, ctx_, ctx_scale_, ctx_batch_mult_, false);
-        pick(gen_table_, gen_, gen_scale_, gen_batch_mult_, true);
+        pick(ctx_table_, ctx_, ctx_scale_, ctx_batch_mult_, false, 0);
+        pick(gen_table_, gen_, gen_scale_, gen_batch_mult_, true, 0);
     }
-    if (local_layers_ > 0)
-        note(fmt::format("{} of {} layers use {} attention over {} tokens: priced on the full-attention rows at the "
-                         "clipped context",
-                         model.num_local_layers, layers_,
-                         local_kind_ == hw::ModelSpec::LocalAttention::kChunked ? "chunked" : "sliding-window",
-                         window_));
+    if (local_layers_ > 0) {
+        const bool chunked = local_kind_ == hw::ModelSpec::LocalAttention::kChunked;
+        // The tables' window rows are the sliding-window kernel. Chunked layers (Llama 4) run as virtual
+        // sequences of at most one chunk each (vLLM's chunked local attention), i.e. the full kernel at the
+        // chunk-local context: left on the full rows.
+        if (!chunked && kv_lora_ == 0 && window_ > 0 && window_ <= std::numeric_limits<int>::max()) {
+            const int w = static_cast<int>(window_);
+            auto pick_window = [&](const std::shared_ptr<const AttentionTable>& t, WindowSlice& ws,
+                                   bool generation) {
+                if (!t) return;
+                const bool any = std::any_of(t->slices.begin(), t->slices.end(),
+                                             [&](const AttentionSlice& s) { return s.window == w; });
+                if (!any) {
+                    note(fmt::format(
+                        "{}: no window {} rows in {}: local layers priced on the full-attention rows "
+                        "at the clipped context",
+                        generation ? "attention_generation" : "attention_context", w, t->file));
+                    return;
+                }
+                pick(t, ws.slice, ws.scale, ws.batch_mult, generation, w);
+            };
+            pick_window(ctx_table_, local_ctx_, false);
+            pick_window(gen_table_, local_gen_, true);
+        }
+        note(fmt::format("{} of {} layers use {} attention over {} tokens: prefill {}, decode {}",
+                         model.num_local_layers, layers_, chunked ? "chunked" : "sliding-window", window_,
+                         local_ctx_.slice ? "on the window rows at the full length"
+                                          : "on the full-attention rows at the clipped context",
+                         local_gen_.slice ? "on the window rows at the full KV length"
+                                          : "on the full-attention rows at the clipped context"));
+    }
 
     // Collectives.
     if (tp_ > 1) {
@@ -464,8 +534,10 @@ TableTimingModel::TableTimingModel(const hw::ModelSpec& model, const hw::GpuSpec
             if (!ar_eager_) ar_eager_ = ar_graph_;
         }
         if (nccl_table_) ar_nccl_ = nccl_table_->find("all_reduce", tp_, "NCCL");
-        if (ar_graph_ || ar_nccl_) ++table_ops_;
-        else note(fmt::format("all_reduce: no table for {} GPUs: roofline with fitted link efficiency", tp_));
+        if (ar_graph_ || ar_nccl_)
+            ++table_ops_;
+        else
+            note(fmt::format("all_reduce: no table for {} GPUs: roofline with fitted link efficiency", tp_));
         if (tp_attn_ > 1 && tp_attn_ != tp_) {
             if (custom_ar_table_) {
                 attn_ar_graph_ = custom_ar_table_->find("all_reduce", tp_attn_, "graph");
@@ -478,15 +550,16 @@ TableTimingModel::TableTimingModel(const hw::ModelSpec& model, const hw::GpuSpec
     }
     if (ep_ > 1) {
         if (nccl_table_) a2a_ = nccl_table_->find("alltoall", ep_, "NCCL");
-        if (!a2a_) note(fmt::format("all_to_all: no table for {} GPUs: roofline with fitted link efficiency", ep_));
+        if (!a2a_)
+            note(fmt::format("all_to_all: no table for {} GPUs: roofline with fitted link efficiency", ep_));
     }
 
     // MoE experts: the exact configuration, else the same experts with another top-k (tokens rescaled so the
     // routed rows match), else the roofline.
     if (moe_ && moe_table_) {
         const int moe_tp = ep_ > 1 ? 1 : tp_;
-        std::vector<std::string> dtypes = weight_fp8_ ? std::vector<std::string>{"fp8", "fp8_block"}
-                                                      : std::vector<std::string>{"bfloat16"};
+        std::vector<std::string> dtypes =
+            weight_fp8_ ? std::vector<std::string>{"fp8", "fp8_block"} : std::vector<std::string>{"bfloat16"};
         // Best match on top-k, then distribution; among equals the fastest kernel (the framework picks the
         // fastest backend it has for the dtype), judged at 256 tokens.
         int best_score = -1;
@@ -496,7 +569,8 @@ TableTimingModel::TableTimingModel(const hw::ModelSpec& model, const hw::GpuSpec
             if (c.hidden != model.hidden_size || c.inter != model.moe_intermediate_size ||
                 c.experts != model.num_experts || c.tp != moe_tp || c.ep != ep_)
                 continue;
-            const int score = (c.topk == model.experts_per_token ? 2 : 0) + (c.distribution == opts.moe_distribution ? 1 : 0);
+            const int score = (c.topk == model.experts_per_token ? 2 : 0) +
+                              (c.distribution == opts.moe_distribution ? 1 : 0);
             bool outside = false;
             const double at256 = c.curve.eval(256, &outside);
             if (score > best_score || (score == best_score && at256 < best_ms)) {
@@ -508,16 +582,19 @@ TableTimingModel::TableTimingModel(const hw::ModelSpec& model, const hw::GpuSpec
         if (moe_curve_) {
             ++table_ops_;
             moe_token_scale_ = static_cast<double>(model.experts_per_token) / moe_curve_->topk;
-            if (moe_curve_->topk != model.experts_per_token || moe_curve_->distribution != opts.moe_distribution)
-                note(fmt::format("moe_experts: using {} rows topk={} distribution={} for topk={} {} (tokens x {:.3g})",
-                                 moe_table_->file, moe_curve_->topk, moe_curve_->distribution, model.experts_per_token,
-                                 opts.moe_distribution, moe_token_scale_));
+            if (moe_curve_->topk != model.experts_per_token ||
+                moe_curve_->distribution != opts.moe_distribution)
+                note(fmt::format(
+                    "moe_experts: using {} rows topk={} distribution={} for topk={} {} (tokens x {:.3g})",
+                    moe_table_->file, moe_curve_->topk, moe_curve_->distribution, model.experts_per_token,
+                    opts.moe_distribution, moe_token_scale_));
             note(fmt::format("moe_experts: kernel {} ({})", moe_curve_->kernel, moe_curve_->dtype));
         } else {
-            note(fmt::format("moe_experts: no rows for hidden={} inter={} experts={} moe_tp={} moe_ep={} {} in {}: "
-                             "roofline with fitted efficiency",
-                             model.hidden_size, model.moe_intermediate_size, model.num_experts, moe_tp, ep_,
-                             weight_fp8_ ? "fp8" : "bf16", moe_table_->file));
+            note(fmt::format(
+                "moe_experts: no rows for hidden={} inter={} experts={} moe_tp={} moe_ep={} {} in {}: "
+                "roofline with fitted efficiency",
+                model.hidden_size, model.moe_intermediate_size, model.num_experts, moe_tp, ep_,
+                weight_fp8_ ? "fp8" : "bf16", moe_table_->file));
         }
     }
 
@@ -539,18 +616,21 @@ TableTimingModel::TableTimingModel(const hw::ModelSpec& model, const hw::GpuSpec
                 const auto e = s.find_last_not_of(" \t\r\"");
                 return b == std::string::npos ? std::string() : s.substr(b, e - b + 1);
             };
-            const std::string key = trim(line.substr(0, eq)), val = eq == std::string::npos ? "" : trim(line.substr(eq + 1));
+            const std::string key = trim(line.substr(0, eq)),
+                              val = eq == std::string::npos ? "" : trim(line.substr(eq + 1));
             char* end = nullptr;
             const double v = std::strtod(val.c_str(), &end);
             const bool number_ok = !val.empty() && end && *end == '\0' && std::isfinite(v) && v >= 0;
-            if (key == "step_overhead_us" || key == "per_seq_overhead_us" || key == "per_prefill_token_overhead_ns") {
+            if (key == "step_overhead_us" || key == "per_seq_overhead_us" ||
+                key == "per_prefill_token_overhead_ns") {
                 if (!number_ok)
                     throw core::InputError(fmt::format("{}:{}: {} = '{}': must be a number >= 0",
                                                        opts.calibration_file, lineno, key, val));
                 (key == "step_overhead_us" ? step_us : key == "per_seq_overhead_us" ? seq_us : tok_ns) = v;
-            } else if (key != "gpu" && key != "model" && key != "backend" && key != "source" && key != "rmse_ms" &&
-                       key != "points") {
-                throw core::InputError(fmt::format("{}:{}: unknown key '{}'", opts.calibration_file, lineno, key));
+            } else if (key != "gpu" && key != "model" && key != "backend" && key != "source" &&
+                       key != "rmse_ms" && key != "points") {
+                throw core::InputError(
+                    fmt::format("{}:{}: unknown key '{}'", opts.calibration_file, lineno, key));
             }
         }
         note(fmt::format("overheads from {}: step {} us, per sequence {} us, per prefill token {} ns",
@@ -593,10 +673,13 @@ double TableTimingModel::attention_context_ms(double prefills, double eff_len, d
         if (outside) flag(kAttnCtx, eff_len);
         return v;
     }
-    // FLOPs of causal attention over the chunk: 2 x heads x head_dim x sum n (2 c + n) = 2 hd heads x L_eff^2 P.
+    // FLOPs of causal attention over the chunk: 2 x heads x head_dim x sum n (2 c + n) = 2 hd heads x L_eff^2
+    // P.
     const double flops = 2 * heads_ * head_dim_ * eff_len * eff_len * prefills;
-    const double bytes = kv_tokens * 2 * kv_heads_ * head_dim_ * kv_bytes_ + new_tokens * 2 * heads_ * head_dim_ * kActBytes;
-    return std::max(flops / (bf16_peak_ * eff_.attention), bytes / (hbm_bw_ * eff_.memory)) * 1e3 + eff_.floor_us * 1e-3;
+    const double bytes =
+        kv_tokens * 2 * kv_heads_ * head_dim_ * kv_bytes_ + new_tokens * 2 * heads_ * head_dim_ * kActBytes;
+    return std::max(flops / (bf16_peak_ * eff_.attention), bytes / (hbm_bw_ * eff_.memory)) * 1e3 +
+           eff_.floor_us * 1e-3;
 }
 
 double TableTimingModel::attention_generation_ms(double decodes, double mean_kv) const {
@@ -609,8 +692,19 @@ double TableTimingModel::attention_generation_ms(double decodes, double mean_kv)
     }
     const double ctx = decodes * mean_kv;
     const double flops = 4 * heads_ * head_dim_ * ctx;
-    const double bytes = ctx * 2 * kv_heads_ * head_dim_ * kv_bytes_ + decodes * 2 * heads_ * head_dim_ * kActBytes;
-    return std::max(flops / (bf16_peak_ * eff_.attention), bytes / (hbm_bw_ * eff_.memory)) * 1e3 + eff_.floor_us * 1e-3;
+    const double bytes =
+        ctx * 2 * kv_heads_ * head_dim_ * kv_bytes_ + decodes * 2 * heads_ * head_dim_ * kActBytes;
+    return std::max(flops / (bf16_peak_ * eff_.attention), bytes / (hbm_bw_ * eff_.memory)) * 1e3 +
+           eff_.floor_us * 1e-3;
+}
+
+double TableTimingModel::window_attention_ms(const WindowSlice& w, double batch, double len,
+                                             int op_id) const {
+    if (batch <= 0) return 0;
+    bool outside = false;
+    const double v = w.slice->grid.eval(batch * w.batch_mult, len, &outside) * w.scale;
+    if (outside) flag(op_id, len);
+    return v;
 }
 
 double TableTimingModel::allreduce_ms(double tokens) const {
@@ -654,7 +748,8 @@ double TableTimingModel::mla_context_ms(double prefills, double eff_len, double 
     const double flops = heads_ * (nope_ + rope_ + v_dim_) * eff_len * eff_len * prefills;
     const double bytes = prefills * eff_len * (kv_lora_ + rope_) * kv_bytes_ +
                          new_tokens * heads_ * (nope_ + rope_ + v_dim_) * kActBytes;
-    return std::max(flops / (bf16_peak_ * eff_.attention), bytes / (hbm_bw_ * eff_.memory)) * 1e3 + eff_.floor_us * 1e-3;
+    return std::max(flops / (bf16_peak_ * eff_.attention), bytes / (hbm_bw_ * eff_.memory)) * 1e3 +
+           eff_.floor_us * 1e-3;
 }
 
 // MLA decode, absorbed (FlashMLA / vLLM MLA decode): every head scores against the latent and the rope
@@ -664,8 +759,10 @@ double TableTimingModel::mla_generation_ms(double decodes, double mean_kv) const
     if (decodes <= 0) return 0;
     const double ctx = decodes * mean_kv;
     const double flops = 2 * heads_ * (2 * kv_lora_ + rope_) * ctx;
-    const double bytes = ctx * (kv_lora_ + rope_) * kv_bytes_ + decodes * heads_ * (2 * kv_lora_ + rope_) * kActBytes;
-    return std::max(flops / (bf16_peak_ * eff_.attention), bytes / (hbm_bw_ * eff_.memory)) * 1e3 + eff_.floor_us * 1e-3;
+    const double bytes =
+        ctx * (kv_lora_ + rope_) * kv_bytes_ + decodes * heads_ * (2 * kv_lora_ + rope_) * kActBytes;
+    return std::max(flops / (bf16_peak_ * eff_.attention), bytes / (hbm_bw_ * eff_.memory)) * 1e3 +
+           eff_.floor_us * 1e-3;
 }
 
 double TableTimingModel::alltoall_ms(double tokens) const {
@@ -695,8 +792,10 @@ double TableTimingModel::experts_ms(double tokens) const {
     const double local_experts = experts_ / ep_;
     const double touched = local_experts * (1 - std::pow(1 - topk_ / experts_, tokens));
     const double routed = tokens * topk_ / ep_;
-    const double compute = 2 * routed * params / ((weight_fp8_ && fp8_peak_ > 0 ? fp8_peak_ : bf16_peak_) * eff_.gemm);
-    const double bytes = touched * params * (weight_fp8_ ? 1 : 2) + routed * (2 * hidden_ + 3 * expert_inter_ / moe_tp) * kActBytes;
+    const double compute =
+        2 * routed * params / ((weight_fp8_ && fp8_peak_ > 0 ? fp8_peak_ : bf16_peak_) * eff_.gemm);
+    const double bytes = touched * params * (weight_fp8_ ? 1 : 2) +
+                         routed * (2 * hidden_ + 3 * expert_inter_ / moe_tp) * kActBytes;
     return std::max(compute, bytes / (hbm_bw_ * eff_.memory)) * 1e3 + eff_.floor_us * 1e-3;
 }
 
@@ -719,8 +818,8 @@ StepKey TableTimingModel::make_key(const BatchShape& batch) const {
     k.sampled = k.decodes + last;
     if (local_layers_ > 0) {
         // Context a local layer sees for the query at 0-based position p: min(p + 1, W) (sliding) or
-        // p mod W + 1 (chunked). Prefill: the causal sum over the chunk's positions, 2 x sum - n (as n (2c + n)
-        // = sum over p of 2 (p + 1) - 1 for full attention).
+        // p mod W + 1 (chunked). Prefill: the causal sum over the chunk's positions, 2 x sum - n (as n (2c +
+        // n) = sum over p of 2 (p + 1) - 1 for full attention).
         const std::int64_t w = window_;
         const bool chunked = local_kind_ == hw::ModelSpec::LocalAttention::kChunked;
         auto span_sum = [&](std::int64_t a, std::int64_t b) {  // sum of local context over positions [a, b)
@@ -771,7 +870,9 @@ double TableTimingModel::evaluate(const StepKey& key, std::vector<OpCost>* out) 
     auto ctx_ms = [&](double len) {
         return kv_lora_ > 0 ? mla_context_ms(Pa, len, new_a) : attention_context_ms(Pa, len, new_a, Pa * len);
     };
-    auto gen_ms = [&](double kv) { return kv_lora_ > 0 ? mla_generation_ms(Da, kv) : attention_generation_ms(Da, kv); };
+    auto gen_ms = [&](double kv) {
+        return kv_lora_ > 0 ? mla_generation_ms(Da, kv) : attention_generation_ms(Da, kv);
+    };
 
     double ms[kNumOps] = {};
     ms[kQkv] = gemm_ms(qkv_, Ta, kQkv);
@@ -780,14 +881,32 @@ double TableTimingModel::evaluate(const StepKey& key, std::vector<OpCost>* out) 
     // Prefill KV read ~ tokens attended; only used by the roofline fallback.
     ms[kAttnCtx] = ctx_ms(eff_len);
     ms[kAttnGen] = gen_ms(mean_kv);
-    // (When no context reaches past the window the local layers price like the full ones: left as is, exact.)
+    // Local layers: the window rows where the tables measure the model's window, at the length the kernel
+    // sees; else the full rows at the clipped contexts of the key (when no context reaches past the window
+    // those price like the full layers: left as is, exact).
     if (local_layers_ > 0 &&
-        (key.local_decode_context != key.decode_context || key.local_prefill_attention != key.prefill_attention)) {
-        // Per-layer mean over full and local layers (local ones see the clipped contexts of the key).
-        const double local_len = P > 0 ? std::sqrt(static_cast<double>(key.local_prefill_attention) / P) : 0;
-        const double local_kv = D > 0 ? static_cast<double>(key.local_decode_context) / D : 0;
-        ms[kAttnCtx] = (full_layers_ * ms[kAttnCtx] + local_layers_ * ctx_ms(local_len)) / layers_;
-        ms[kAttnGen] = (full_layers_ * ms[kAttnGen] + local_layers_ * gen_ms(local_kv)) / layers_;
+        (local_ctx_.slice || local_gen_.slice || key.local_decode_context != key.decode_context ||
+         key.local_prefill_attention != key.prefill_attention)) {
+        double local_ctx_ms = 0, local_gen_ms = 0;
+        if (local_ctx_.slice) {
+            // The fresh prompt of the same windowed work per prefill: a prompt of L tokens does
+            // S(L) = L^2 (L <= W) or 2 L W - W^2 + W - L (L > W) query-key pairs (x 2 - 1, as the key's
+            // sums).
+            const double S = P > 0 ? static_cast<double>(key.local_prefill_attention) / P : 0;
+            const double W = static_cast<double>(window_);
+            const double len = S <= W * W ? std::sqrt(S) : (S + W * W - W) / (2 * W - 1);
+            local_ctx_ms = window_attention_ms(local_ctx_, Pa, len, kAttnCtx);
+        } else {
+            local_ctx_ms =
+                ctx_ms(P > 0 ? std::sqrt(static_cast<double>(key.local_prefill_attention) / P) : 0);
+        }
+        if (local_gen_.slice)
+            local_gen_ms = window_attention_ms(local_gen_, Da, mean_kv, kAttnGen);
+        else
+            local_gen_ms = gen_ms(D > 0 ? static_cast<double>(key.local_decode_context) / D : 0);
+        // Per-layer mean over full and local layers.
+        ms[kAttnCtx] = (full_layers_ * ms[kAttnCtx] + local_layers_ * local_ctx_ms) / layers_;
+        ms[kAttnGen] = (full_layers_ * ms[kAttnGen] + local_layers_ * local_gen_ms) / layers_;
     }
     ms[kOProj] = gemm_ms(o_, Ta, kOProj);
     // Dense MLP (dense models; DeepSeek's leading dense layers, priced as their share of the layers):
@@ -816,7 +935,8 @@ double TableTimingModel::evaluate(const StepKey& key, std::vector<OpCost>* out) 
     } else {
         // Attention output reduced within the attention TP group (none when a rank is one GPU); dense MLP
         // layers reduce over all tp GPUs (with attention DP: all-gather + reduce-scatter of every token, the
-        // bytes of one all-reduce); MoE layers dispatch and combine each rank's tokens by all-to-all under EP.
+        // bytes of one all-reduce); MoE layers dispatch and combine each rank's tokens by all-to-all under
+        // EP.
         const double mlp_ar = allreduce_ms(tokens);
         const double moe_mlp = ep_ > 1 ? 0.0 : mlp_ar;
         ms[kAllReduce] = (attn_dp_ > 1 ? attention_allreduce_ms(Ta) : mlp_ar) +
@@ -825,8 +945,9 @@ double TableTimingModel::evaluate(const StepKey& key, std::vector<OpCost>* out) 
     }
     // Norms, rotary, activation, residual adds: memory-bound elementwise passes over the activations.
     const double act_width = moe_ ? shared_inter_ : inter_;
-    const double elem_bytes = Ta * kActBytes * (4 * hidden_ + 6 * hidden_ +
-                                                2 * (heads_ + 2 * kv_heads_) * head_dim_ + 3 * act_width);
+    const double elem_bytes =
+        Ta * kActBytes *
+        (4 * hidden_ + 6 * hidden_ + 2 * (heads_ + 2 * kv_heads_) * head_dim_ + 3 * act_width);
     ms[kElementwise] = elem_bytes / (hbm_bw_ * eff_.memory) * 1e3;
 
     double layer = 0;
@@ -834,8 +955,11 @@ double TableTimingModel::evaluate(const StepKey& key, std::vector<OpCost>* out) 
     for (int i = 0; i < kLmHead; ++i) ms[i] *= layers_;
     ms[kLmHead] = gemm_ms(lm_head_, sampled, kLmHead);
     if (pp_ > 1)
-        ms[kPipeline] = (pp_ - 1) * (p2p_latency_s_ + Ta * hidden_ * kActBytes / (link_bw_ * eff_.comm)) * 1e3;
-    ms[kOverhead] = (step_overhead_s_ + (D + P) * per_seq_s_ + static_cast<double>(key.prefill_tokens) * per_prefill_token_s_) * 1e3;
+        ms[kPipeline] =
+            (pp_ - 1) * (p2p_latency_s_ + Ta * hidden_ * kActBytes / (link_bw_ * eff_.comm)) * 1e3;
+    ms[kOverhead] = (step_overhead_s_ + (D + P) * per_seq_s_ +
+                     static_cast<double>(key.prefill_tokens) * per_prefill_token_s_) *
+                    1e3;
     const double total = layer * layers_ + ms[kLmHead] + ms[kPipeline] + ms[kOverhead];
     if (out != nullptr) {
         out->clear();
@@ -843,33 +967,82 @@ double TableTimingModel::evaluate(const StepKey& key, std::vector<OpCost>* out) 
             if (ms[i] == 0) continue;
             std::string source = "table";
             switch (i) {
-                case kQkv: source = qkv_.curve.empty() ? "roofline (fitted)" : "table"; break;
-                case kQb: source = q_b_.curve.empty() ? "roofline (fitted)" : "table"; break;
-                case kKvb: source = kv_b_.curve.empty() ? "roofline (fitted)" : "table"; break;
-                case kOProj: source = o_.curve.empty() ? "roofline (fitted)" : "table"; break;
-                case kGateUp: source = gate_up_.curve.empty() ? "roofline (fitted)" : "table"; break;
-                case kDown: source = down_.curve.empty() ? "roofline (fitted)" : "table"; break;
-                case kRouter: source = router_.curve.empty() ? "roofline (fitted)" : "table"; break;
-                case kSharedUp: source = shared_up_.curve.empty() ? "roofline (fitted)" : "table"; break;
-                case kSharedDown: source = shared_down_.curve.empty() ? "roofline (fitted)" : "table"; break;
-                case kLmHead: source = lm_head_.curve.empty() ? "roofline (fitted)" : "table"; break;
-                case kAttnCtx: source = kv_lora_ > 0 ? "roofline (fitted, MLA)" : ctx_ ? (ctx_scale_ != 1 ? "table (head-scaled)" : ctx_batch_mult_ != 1 ? "table (heads folded into batch)" : "table") : "roofline (fitted)"; break;
-                case kAttnGen: source = kv_lora_ > 0 ? "roofline (fitted, MLA absorbed)" : gen_ ? (gen_scale_ != 1 ? "table (head-scaled)" : gen_batch_mult_ != 1 ? "table (heads folded into batch)" : "table") : "roofline (fitted)"; break;
-                case kAllReduce: source = (ar_graph_ || ar_nccl_) ? "table" : "roofline (fitted)"; break;
-                case kAllToAll: source = a2a_ ? "table" : "roofline (fitted)"; break;
-                case kExperts: source = moe_curve_ ? "table" : "roofline (fitted)"; break;
-                case kElementwise: source = "roofline (fitted memory efficiency)"; break;
-                case kPipeline: source = "p2p latency + link bandwidth"; break;
-                case kOverhead: source = "fitted overhead"; break;
-                default: break;
+                case kQkv:
+                    source = qkv_.curve.empty() ? "roofline (fitted)" : "table";
+                    break;
+                case kQb:
+                    source = q_b_.curve.empty() ? "roofline (fitted)" : "table";
+                    break;
+                case kKvb:
+                    source = kv_b_.curve.empty() ? "roofline (fitted)" : "table";
+                    break;
+                case kOProj:
+                    source = o_.curve.empty() ? "roofline (fitted)" : "table";
+                    break;
+                case kGateUp:
+                    source = gate_up_.curve.empty() ? "roofline (fitted)" : "table";
+                    break;
+                case kDown:
+                    source = down_.curve.empty() ? "roofline (fitted)" : "table";
+                    break;
+                case kRouter:
+                    source = router_.curve.empty() ? "roofline (fitted)" : "table";
+                    break;
+                case kSharedUp:
+                    source = shared_up_.curve.empty() ? "roofline (fitted)" : "table";
+                    break;
+                case kSharedDown:
+                    source = shared_down_.curve.empty() ? "roofline (fitted)" : "table";
+                    break;
+                case kLmHead:
+                    source = lm_head_.curve.empty() ? "roofline (fitted)" : "table";
+                    break;
+                case kAttnCtx:
+                    source = kv_lora_ > 0 ? "roofline (fitted, MLA)"
+                             : ctx_       ? (ctx_scale_ != 1        ? "table (head-scaled)"
+                                             : ctx_batch_mult_ != 1 ? "table (heads folded into batch)"
+                                                                    : "table")
+                                          : "roofline (fitted)";
+                    break;
+                case kAttnGen:
+                    source = kv_lora_ > 0 ? "roofline (fitted, MLA absorbed)"
+                             : gen_       ? (gen_scale_ != 1        ? "table (head-scaled)"
+                                             : gen_batch_mult_ != 1 ? "table (heads folded into batch)"
+                                                                    : "table")
+                                          : "roofline (fitted)";
+                    break;
+                case kAllReduce:
+                    source = (ar_graph_ || ar_nccl_) ? "table" : "roofline (fitted)";
+                    break;
+                case kAllToAll:
+                    source = a2a_ ? "table" : "roofline (fitted)";
+                    break;
+                case kExperts:
+                    source = moe_curve_ ? "table" : "roofline (fitted)";
+                    break;
+                case kElementwise:
+                    source = "roofline (fitted memory efficiency)";
+                    break;
+                case kPipeline:
+                    source = "p2p latency + link bandwidth";
+                    break;
+                case kOverhead:
+                    source = "fitted overhead";
+                    break;
+                default:
+                    break;
             }
+            if ((i == kAttnCtx && local_ctx_.slice) || (i == kAttnGen && local_gen_.slice))
+                source += fmt::format(" + window-{} rows (local layers)", window_);
             out->push_back({kOpNames[i], ms[i], source});
         }
     }
     return total * 1e-3;
 }
 
-double TableTimingModel::step_seconds(const BatchShape& batch) const { return evaluate(make_key(batch), nullptr); }
+double TableTimingModel::step_seconds(const BatchShape& batch) const {
+    return evaluate(make_key(batch), nullptr);
+}
 
 std::vector<OpCost> TableTimingModel::breakdown(const BatchShape& batch) const {
     std::vector<OpCost> out;
@@ -895,7 +1068,8 @@ core::TimeNs TableTimingModel::step_time(const BatchShape& batch) {
 
 std::unique_ptr<TimingModel> make_timing_model(std::string_view kind, const hw::ModelSpec& model,
                                                const hw::GpuSpec& gpu, const TableTimingOptions& opts,
-                                               const RooflineOptions& roofline, std::vector<std::string>* notes) {
+                                               const RooflineOptions& roofline,
+                                               std::vector<std::string>* notes) {
     if (kind == "table") {
         auto m = std::make_unique<TableTimingModel>(model, gpu, opts);
         if (notes) *notes = m->notes();
@@ -910,9 +1084,10 @@ std::unique_ptr<TimingModel> make_timing_model(std::string_view kind, const hw::
             throw core::InputError(
                 "timing.kind = \"roofline\": pp, ep and attention_dp are modelled by the table model only");
         if (model.is_mla() || model.num_local_layers > 0)
-            throw core::InputError("timing.kind = \"roofline\": model " + model.name +
-                                   " has MLA or local (sliding-window / chunked) attention, modelled by the table "
-                                   "model only");
+            throw core::InputError(
+                "timing.kind = \"roofline\": model " + model.name +
+                " has MLA or local (sliding-window / chunked) attention, modelled by the table "
+                "model only");
         if (notes) notes->clear();
         return std::make_unique<RooflineModel>(model, gpu, r);
     }

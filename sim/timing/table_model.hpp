@@ -119,12 +119,12 @@ struct OpCost {
 
 // Aggregates of a batch that the model prices, with the summed lengths quantized (the cache key).
 struct StepKey {
-    std::int64_t decodes = 0;          // decode sequences
-    std::int64_t decode_context = 0;   // sum of their KV lengths (quantized)
-    std::int64_t prefills = 0;         // prefill chunks
-    std::int64_t prefill_tokens = 0;   // their new tokens
+    std::int64_t decodes = 0;            // decode sequences
+    std::int64_t decode_context = 0;     // sum of their KV lengths (quantized)
+    std::int64_t prefills = 0;           // prefill chunks
+    std::int64_t prefill_tokens = 0;     // their new tokens
     std::int64_t prefill_attention = 0;  // sum of (context + new)^2 - context^2 (quantized)
-    std::int64_t sampled = 0;          // rows that sample a token (decodes + last chunks)
+    std::int64_t sampled = 0;            // rows that sample a token (decodes + last chunks)
     // Local (sliding-window / chunked) attention layers only, 0 otherwise: the decode KV lengths and the
     // prefill sum above with every context clipped to what a local layer sees (quantized).
     std::int64_t local_decode_context = 0;
@@ -133,7 +133,7 @@ struct StepKey {
 };
 
 class TableTimingModel : public TimingModel {
-public:
+  public:
     // Loads (lazily, once per process) the tables the model needs. Throws core::InputError for invalid
     // options, a malformed table file (naming file, row, field) or an impossible parallel layout.
     TableTimingModel(const hw::ModelSpec& model, const hw::GpuSpec& gpu, const TableTimingOptions& opts);
@@ -161,24 +161,50 @@ public:
     std::uint64_t out_of_grid_evaluations() const { return out_of_grid_; }
     const FittedEfficiency& efficiency() const { return eff_; }
 
-private:
+  private:
     // A linear layer priced from a GEMM table curve over m (tokens), or by the fitted roofline.
     struct GemmOp {
         const char* name = "";
         double n = 0, k = 0;    // per-rank output and input widths
         double flops_peak = 0;  // dense peak FLOP/s of its dtype
         double weight_bytes = 2;
-        LogCurve curve;         // empty: roofline
+        LogCurve curve;  // empty: roofline
         bool extrapolated_nk = false;
     };
-    enum Op : int { kQkv, kQb, kKvb, kAttnCtx, kAttnGen, kOProj, kGateUp, kDown, kRouter, kExperts, kSharedUp, kSharedDown,
-                    kAllReduce, kAllToAll, kElementwise, kLmHead, kPipeline, kOverhead, kNumOps };
+    enum Op : int {
+        kQkv,
+        kQb,
+        kKvb,
+        kAttnCtx,
+        kAttnGen,
+        kOProj,
+        kGateUp,
+        kDown,
+        kRouter,
+        kExperts,
+        kSharedUp,
+        kSharedDown,
+        kAllReduce,
+        kAllToAll,
+        kElementwise,
+        kLmHead,
+        kPipeline,
+        kOverhead,
+        kNumOps
+    };
 
-    void build_gemm(GemmOp& op, const char* op_name, double n, double k, bool bf16_only, const GemmTable* table);
+    void build_gemm(GemmOp& op, const char* op_name, double n, double k, bool bf16_only,
+                    const GemmTable* table);
     double gemm_ms(const GemmOp& op, double m, int op_id) const;
     double roofline_gemm_ms(const GemmOp& op, double m) const;
     double attention_context_ms(double prefills, double eff_len, double new_tokens, double kv_tokens) const;
     double attention_generation_ms(double decodes, double mean_kv) const;
+    // Local (sliding-window) layers priced from a window slice at the length the kernel sees.
+    struct WindowSlice {
+        const AttentionSlice* slice = nullptr;  // null: clipped-context pricing on the full rows
+        double scale = 1, batch_mult = 1;       // as ctx_scale_ / ctx_batch_mult_
+    };
+    double window_attention_ms(const WindowSlice& w, double batch, double len, int op_id) const;
     double allreduce_ms(double tokens) const;
     // All-reduce over the attention TP group (tp / attention_dp GPUs).
     double attention_allreduce_ms(double tokens) const;
@@ -217,6 +243,8 @@ private:
     double ctx_scale_ = 1, gen_scale_ = 1;
     // Batch multipliers when the layout is priced as fewer KV heads of the same group size (kv / kv').
     double ctx_batch_mult_ = 1, gen_batch_mult_ = 1;
+    // Sliding-window slices of the model's window (local layers), when the tables measure it.
+    WindowSlice local_ctx_, local_gen_;
     // Collectives.
     std::shared_ptr<const CommTable> custom_ar_table_, nccl_table_;
     const CommCurve* ar_graph_ = nullptr;
