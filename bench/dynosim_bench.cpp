@@ -1,7 +1,8 @@
 // Replay benchmark: the first hour of the Mooncake conversation trace on Llama-3.1-8B / H100 TP1 workers,
 // on 16 workers (light load) for each engine backend (vLLM, SGLang, TensorRT-LLM), with step coalescing on
 // (the default) and, for reference, off; and on 4 vLLM workers (queues build). Prints wall time, simulated
-// seconds per wall second, events per second, engine steps per second and peak RSS.
+// seconds per wall second, events per second, engine steps per second, peak RSS and the share of steps run
+// by multi-step decoding. Usage: dynosim_bench [repeats = 3] [only the cases whose name ends with this]
 // Target (issue 6): one simulated hour on 16 workers in <= 0.25 s per backend.
 #include <fmt/format.h>
 #include <sys/resource.h>
@@ -30,6 +31,8 @@ double thread_cpu_s() {
 
 int main(int argc, char** argv) {
     const int repeats = argc > 1 ? std::atoi(argv[1]) : 3;
+    // e.g. "16 x H100 8B, sglang" or "stepwise"
+    const std::string only = argc > 2 ? argv[2] : "";
     utsname un{};
     uname(&un);
     fmt::print("dynosim bench  commit {}  machine {} ({})\n", DYNOSIM_GIT_COMMIT, un.nodename, dynosim::bench::cpu_model());
@@ -44,6 +47,9 @@ int main(int argc, char** argv) {
                "sim s", "sim s/wall s", "events/s", "steps/s", "RSS MiB");
     for (const Case& c : cases) {
         const int workers = c.workers;
+        const std::string name =
+            fmt::format("mooncake 1h, {} x H100 8B, {}{}", workers, c.backend, c.coalesce ? "" : " stepwise");
+        if (!only.empty() && !name.ends_with(only)) continue;
         const std::string text = dynosim::bench::mooncake_hour_scenario(workers);
         try {
             // TRT-LLM: chunked context on (Dynamo's TRT-LLM configs enable it; off, Mooncake prompts longer
@@ -64,13 +70,16 @@ int main(int argc, char** argv) {
                 }
             }
             fmt::print("{:<44} {:>9} {:>9.3f} {:>8.3f} {:>10.1f} {:>12.0f} {:>12.3g} {:>12.3g} {:>9.1f}\n",
-                       fmt::format("mooncake 1h, {} x H100 8B, {}{}", workers, c.backend, c.coalesce ? "" : " stepwise"),
+                       name,
                        best.workload->requests.size(), best_wall, best_cpu, best.stats.simulated_seconds,
                        best.stats.simulated_seconds / best_wall, static_cast<double>(best.stats.events) / best_wall,
                        static_cast<double>(best.summary.steps) / best_wall, dynosim::bench::peak_rss_mib());
-            fmt::print("    TTFT p50 {:.1f} ms p99 {:.1f} ms, TPOT p50 {:.2f} ms, prefix hit {:.1f}%, preemptions {}\n",
+            fmt::print("    TTFT p50 {:.1f} ms p99 {:.1f} ms, TPOT p50 {:.2f} ms, prefix hit {:.1f}%, preemptions {}, "
+                       "multi-step {:.1f}% of steps\n",
                        best.summary.ttft.p50, best.summary.ttft.p99, best.summary.tpot.p50,
-                       100 * best.summary.prefix_hit_rate, best.summary.preemptions);
+                       100 * best.summary.prefix_hit_rate, best.summary.preemptions,
+                       100.0 * static_cast<double>(best.stats.multi_steps) /
+                           static_cast<double>(std::max<std::uint64_t>(1, best.summary.steps)));
         } catch (const std::exception& e) {
             fmt::print(stderr, "bench: {}\n", e.what());
             return 1;

@@ -14,6 +14,9 @@ class EngineEventSink;  // kv_events.hpp
 namespace dynosim::sim::kv {
 class Kvbm;  // kv/kvbm.hpp
 }  // namespace dynosim::sim::kv
+namespace dynosim::sim::timing {
+class TimingModel;  // timing/timing_model.hpp
+}  // namespace dynosim::sim::timing
 namespace dynosim::sim::engine {
 
 // What a worker does in a fleet: everything (aggregated), prompts only (a disaggregated prefill worker: each
@@ -43,6 +46,17 @@ public:
     // The pass planned by the last schedule() ended at `now`: emit tokens, finish requests.
     virtual void complete_step(TimeNs now) = 0;
     virtual WorkerLoad load() const = 0;
+    // Multi-step decoding (step coalescing): called between steps at `now`, after complete_step() and
+    // before schedule(). While the engine can tell that its next steps are decodes of the same running
+    // batch with nothing else happening (no request finishing, admitted or preempted, no KV allocation
+    // that could fail, no scheduler decision that could change), it runs those of them that end strictly
+    // before `horizon` at once, priced by `timing`, with the same results as schedule() + complete_step()
+    // for each. Returns the number of steps run; `now` moves to the end of the last and `busy_ns` gains
+    // their time. 0 (the default) when it cannot tell.
+    virtual std::int64_t run_decode_steps(TimeNs& /*now*/, TimeNs /*horizon*/,
+                                          timing::TimingModel& /*timing*/, TimeNs& /*busy_ns*/) {
+        return 0;
+    }
     // Cached prefix blocks (radix nodes for SGLang) dropped so far to make room.
     virtual std::uint64_t evictions() const { return 0; }
 

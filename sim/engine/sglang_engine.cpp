@@ -4,6 +4,7 @@
 #include <cmath>
 
 #include "sim/core/errors.hpp"
+#include "sim/timing/timing_model.hpp"
 #include "sim/workload/block_hashes.hpp"
 
 namespace dynosim::sim::engine {
@@ -499,6 +500,60 @@ void SglangEngine::complete_step(TimeNs now) {
     // update_running_batch: a batch that shrank (or emptied) may admit again.
     if (running_.size() < old_running || running_.empty()) batch_is_full_ = false;
     scheduled_.clear();
+}
+
+std::int64_t SglangEngine::run_decode_steps(TimeNs& now, TimeNs horizon, timing::TimingModel& timing,
+                                            TimeNs& busy_ns) {
+    // schedule_prefill returns at once, changing nothing, exactly when this holds.
+    if (running_.empty() || chunked_ >= 0 || !(batch_is_full_ || waiting_.empty())) return 0;
+    const auto batch = static_cast<std::int64_t>(running_.size());
+    std::int64_t left = INT64_MAX, context = 0, slack = 0;
+    for (const Slot r : running_) {
+        const Seq& s = seq(r);
+        // A decode whose last token came at the end of the step just completed: its gaps are the steps'.
+        if (s.num_output == 0 || s.num_computed + 1 != s.num_tokens() || s.last_token_ns != now) return 0;
+        // Steps before its last token.
+        left = std::min<std::int64_t>(left, s.target_output - s.num_output - 1);
+        context += s.num_computed + 1;
+        // Its private KV after k more steps, paged(c0 + k - tree tokens), has grown by at most
+        // k + max(0, c0 - tree tokens + page - 1 - private now).
+        slack += std::max<std::int64_t>(0, s.num_computed - static_cast<std::int64_t>(s.cached_nodes) * bs_ +
+                                               page_ - 1 - s.private_tokens);
+    }
+    // Every step's check_decode_mem and grow_private find their tokens free without evicting (so nothing is
+    // retracted) while the run's growth, at most batch x k + slack, fits what is free now: free tokens only
+    // shrink during the run.
+    left = std::min(left, (free_tokens() - slack) / batch);
+    if (left <= 0) return 0;
+    std::int64_t k = 0;
+    TimeNs t = now, busy = 0;
+    while (k < left) {
+        const TimeNs dt = timing.decode_step_time(batch, context + batch * k);
+        if (dt < 0 || t + dt >= horizon) break;
+        new_token_ratio_ = std::max(new_token_ratio_ - decay_, min_ratio_);
+        t += dt;
+        busy += dt;
+        ++k;
+        rec_.add_itls(dt, static_cast<std::uint64_t>(batch));
+    }
+    if (k == 0) return 0;
+    step_is_prefill_ = false;
+    auto& counters = rec_.counters();
+    counters.steps += static_cast<std::uint64_t>(k);
+    counters.scheduled_tokens += static_cast<std::uint64_t>(k * batch);
+    for (const Slot r : running_) {
+        Seq& s = seq(r);
+        s.num_computed += static_cast<std::int32_t>(k);
+        grow_private(s, s.num_computed);  // what the run's grow_private calls added up to
+        s.num_output += static_cast<std::int32_t>(k);
+        s.last_token_ns = t;
+        metrics::RequestRecord& rec = rec_.at(s.request);
+        rec.generated = s.num_output;
+        rec.last_token_ns = t;
+    }
+    now = t;
+    busy_ns += busy;
+    return k;
 }
 
 WorkerLoad SglangEngine::load() const {

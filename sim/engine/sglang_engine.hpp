@@ -42,6 +42,12 @@ public:
     bool enqueue(std::uint64_t request, TimeNs now) override;
     bool schedule(timing::BatchShape& shape, TimeNs now) override;
     void complete_step(TimeNs now) override;
+    // Runs while no prefill batch can be formed without looking (no chunked request; the waiting queue
+    // empty or the batch full), every running request decodes and none reaches its last token, and the
+    // pool holds the run's new tokens without evicting (update_running_batch would not retract); the
+    // new_token_ratio decays once per step as in decode batches.
+    std::int64_t run_decode_steps(TimeNs& now, TimeNs horizon, timing::TimingModel& timing,
+                                  TimeNs& busy_ns) override;
     WorkerLoad load() const override;
     std::uint64_t evictions() const override { return tree_.evicted_nodes(); }
     // Lifecycle only: the radix cache does not name the nodes it evicts, so no KV events (see docs/router.md).

@@ -4,6 +4,7 @@
 
 #include "sim/core/errors.hpp"
 #include "sim/kv/cache_policy.hpp"
+#include "sim/timing/timing_model.hpp"
 #include "sim/workload/block_hashes.hpp"
 
 namespace dynosim::sim::engine {
@@ -289,6 +290,76 @@ void TrtllmEngine::complete_step(TimeNs now) {
         else active_[out++] = a;
     }
     active_.resize(out);
+}
+
+std::int64_t TrtllmEngine::run_decode_steps(TimeNs& now, TimeNs horizon, timing::TimingModel& timing,
+                                            TimeNs& busy_ns) {
+    const auto batch = static_cast<std::int64_t>(active_.size());
+    if (batch == 0 || started_ != batch || batch > opts_.trtllm.max_batch_size ||
+        batch > opts_.trtllm.max_num_tokens)
+        return 0;
+    std::int64_t left = INT64_MAX, context = 0;
+    for (const Slot a : active_) {
+        const Seq& s = slots_[static_cast<std::size_t>(a)];
+        // A decode whose last token came at the end of the step just completed: its gaps are the steps'.
+        if (s.num_output == 0 || s.num_computed + 1 != s.num_tokens() || s.last_token_ns != now) return 0;
+        // Steps before its last token.
+        left = std::min<std::int64_t>(left, s.target_output - s.num_output - 1);
+        context += s.num_computed + 1;
+    }
+    if (left <= 0) return 0;
+    const bool caching = kv_.pool().prefix_caching();
+    kv_due_.clear();
+    for (std::size_t i = 0; i < active_.size(); ++i) {
+        const Seq& s = slots_[static_cast<std::size_t>(active_[i])];
+        const std::int32_t c0 = s.num_computed;
+        kv_due_.push(KvDueQueue::next_total(s.kv, tpb_, caching, s.hashes.size(), c0) - c0,
+                     static_cast<std::int32_t>(i));
+    }
+    // Step k (1-based) computes token c0 + k of each request; micro_batch's allocate asks for c0 + k
+    // tokens, which changes the pool only for the requests the queue names.
+    std::int64_t k = 0;
+    TimeNs t = now, busy = 0;
+    while (k < left) {
+        const TimeNs dt = timing.decode_step_time(batch, context + batch * k);
+        if (dt < 0 || t + dt >= horizon) break;
+        const std::span<const std::int32_t> due = kv_due_.pop(k + 1);
+        std::int32_t new_blocks = 0;
+        for (const std::int32_t i : due) {
+            const Seq& s = slots_[static_cast<std::size_t>(active_[static_cast<std::size_t>(i)])];
+            new_blocks += s.num_computed + k + 1 > static_cast<std::int32_t>(s.kv.blocks.size()) * tpb_;
+        }
+        if (new_blocks > kv_.num_free_blocks()) break;  // a pause: left to schedule()
+        for (const std::int32_t i : due) {
+            Seq& s = slots_[static_cast<std::size_t>(active_[static_cast<std::size_t>(i)])];
+            const auto total = static_cast<std::int32_t>(s.num_computed + k + 1);
+            const bool ok = allocate(s, 0, total, total);
+            DYNOSIM_ASSERT(ok);
+            kv_due_.push(KvDueQueue::next_total(s.kv, tpb_, caching, s.hashes.size(), total) - s.num_computed,
+                         i);
+        }
+        t += dt;
+        busy += dt;
+        ++k;
+        rec_.add_itls(dt, static_cast<std::uint64_t>(batch));
+        if (pub_.active()) pub_.flush(t);  // the step's KV events, published with its outputs
+    }
+    if (k == 0) return 0;
+    auto& counters = rec_.counters();
+    counters.steps += static_cast<std::uint64_t>(k);
+    counters.scheduled_tokens += static_cast<std::uint64_t>(k * batch);
+    for (const Slot a : active_) {
+        Seq& s = slots_[static_cast<std::size_t>(a)];
+        s.num_computed += static_cast<std::int32_t>(k);
+        s.num_output += static_cast<std::int32_t>(k);
+        s.last_token_ns = t;
+        metrics::RequestRecord& rec = rec_.at(s.request);
+        rec.generated = s.num_output;
+        rec.last_token_ns = t;
+    }
+    now = t;
+    busy_ns += busy;
+    return k;
 }
 
 WorkerLoad TrtllmEngine::load() const {

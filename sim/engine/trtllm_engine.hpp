@@ -11,6 +11,7 @@
 #include <cstdint>
 #include <vector>
 
+#include "sim/engine/decode_run.hpp"
 #include "sim/engine/engine.hpp"
 #include "sim/engine/engine_options.hpp"
 #include "sim/engine/kv_events.hpp"
@@ -29,6 +30,11 @@ public:
     bool enqueue(std::uint64_t request, TimeNs now) override;
     bool schedule(timing::BatchShape& shape, TimeNs now) override;
     void complete_step(TimeNs now) override;
+    // Runs while every active request has started (the capacity scheduler has no one to start) and decodes
+    // within max_batch_size and max_num_tokens, none reaches its last token, and each step's new blocks are
+    // free (MAX_UTILIZATION would pause a request; GUARANTEED_NO_EVICT reserved them anyway).
+    std::int64_t run_decode_steps(TimeNs& now, TimeNs horizon, timing::TimingModel& timing,
+                                  TimeNs& busy_ns) override;
     WorkerLoad load() const override;
     std::uint64_t evictions() const override { return kv_.pool().stats().evictions; }
     bool set_event_sink(EngineEventSink* sink) override {
@@ -98,6 +104,7 @@ private:
     std::vector<Slot> contexts_;  // context requests waiting for a chunk size, reused
     std::int64_t queued_prefill_tokens_ = 0;
     std::uint64_t pauses_ = 0;
+    KvDueQueue kv_due_;         // run_decode_steps
     std::int32_t started_ = 0;  // requests in active_ holding KV
 };
 

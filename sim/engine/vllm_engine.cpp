@@ -4,6 +4,7 @@
 
 #include "sim/core/errors.hpp"
 #include "sim/kv/cache_policy.hpp"
+#include "sim/timing/timing_model.hpp"
 #include "sim/workload/block_hashes.hpp"
 
 namespace dynosim::sim::engine {
@@ -334,6 +335,84 @@ void VllmEngine::complete_step(TimeNs now) {
         else running_[out++] = slot;
     }
     running_.resize(out);
+}
+
+std::int64_t VllmEngine::run_decode_steps(TimeNs& now, TimeNs horizon, timing::TimingModel& timing,
+                                          TimeNs& busy_ns) {
+    if (kvbm_ || role_ == EngineRole::Prefill || running_.empty()) return 0;
+    const auto batch = static_cast<std::int64_t>(running_.size());
+    // schedule_waiting would look at the queue unless the batch is full; schedule_running gives every
+    // running request its one token only within the budget.
+    if ((!waiting_.empty() && batch < opts_.max_num_seqs) || batch > opts_.max_num_batched_tokens) return 0;
+    std::int64_t left = INT64_MAX, context = 0;
+    for (const Slot slot : running_) {
+        const Seq& s = slots_[static_cast<std::size_t>(slot)];
+        // A decode whose last token came at the end of the step just completed: its gaps are the steps'.
+        if (s.num_output == 0 || s.num_computed + 1 != s.num_tokens() || s.last_token_ns != now) return 0;
+        // Steps before its last token.
+        left = std::min<std::int64_t>(left, s.target_output - s.num_output - 1);
+        context += s.num_computed + 1;
+    }
+    if (left <= 0) return 0;
+    const std::int32_t bs = opts_.block_size;
+    const bool caching = kv_.pool().prefix_caching();
+    kv_due_.clear();
+    for (std::size_t i = 0; i < running_.size(); ++i) {
+        const Seq& s = slots_[static_cast<std::size_t>(running_[i])];
+        const std::int32_t c0 = s.num_computed;
+        kv_due_.push(KvDueQueue::next_total(s.kv, bs, caching, s.hashes.size(), c0) - c0,
+                     static_cast<std::int32_t>(i));
+    }
+    // Step k (1-based) computes token c0 + k of each request; schedule_running's try_allocate asks for
+    // c0 + k tokens, which changes the pool only for the requests the queue names.
+    std::int64_t k = 0;
+    TimeNs t = now, start = now, busy = 0;
+    EngineEventSink* sink = pub_.sink();
+    auto& counters = rec_.counters();
+    while (k < left) {
+        const TimeNs dt = timing.decode_step_time(batch, context + batch * k);
+        if (dt < 0 || t + dt >= horizon) break;
+        const std::span<const std::int32_t> due = kv_due_.pop(k + 1);
+        std::int32_t new_blocks = 0;
+        for (const std::int32_t i : due) {
+            const Seq& s = slots_[static_cast<std::size_t>(running_[static_cast<std::size_t>(i)])];
+            new_blocks += s.num_computed + k + 1 > static_cast<std::int32_t>(s.kv.blocks.size()) * bs;
+        }
+        if (new_blocks > kv_.num_free_blocks()) break;  // a preemption: left to schedule()
+        for (const std::int32_t i : due) {
+            Seq& s = slots_[static_cast<std::size_t>(running_[static_cast<std::size_t>(i)])];
+            const auto total = static_cast<std::int32_t>(s.num_computed + k + 1);
+            const std::int32_t before = s.kv.num_registered;
+            const bool ok = kv_.allocate(s.kv, s.hashes, 0, total, total);
+            DYNOSIM_ASSERT(ok);
+            publish_registered(pub_, kv_, s.kv, s.hashes, before);
+            kv_due_.push(KvDueQueue::next_total(s.kv, bs, caching, s.hashes.size(), total) - s.num_computed,
+                         i);
+        }
+        start = t;
+        t += dt;
+        busy += dt;
+        ++k;
+        rec_.add_itls(dt, static_cast<std::uint64_t>(batch));
+        if (sink) pub_.flush(t);  // the step's KV events, published with its outputs
+    }
+    if (k == 0) return 0;
+    counters.steps += static_cast<std::uint64_t>(k);
+    counters.scheduled_tokens += static_cast<std::uint64_t>(k * batch);
+    for (const Slot slot : running_) {
+        Seq& s = slots_[static_cast<std::size_t>(slot)];
+        s.num_computed += static_cast<std::int32_t>(k);
+        s.num_output += static_cast<std::int32_t>(k);
+        s.last_token_ns = t;
+        metrics::RequestRecord& rec = rec_.at(s.request);
+        rec.generated = s.num_output;
+        rec.last_token_ns = t;
+    }
+    last_start_ns_ = start;
+    last_end_ns_ = t;
+    now = t;
+    busy_ns += busy;
+    return k;
 }
 
 std::int32_t VllmEngine::cached_prefix_tokens(std::uint64_t request) {

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "sim/core/ring_deque.hpp"
+#include "sim/engine/decode_run.hpp"
 #include "sim/engine/engine.hpp"
 #include "sim/engine/engine_options.hpp"
 #include "sim/engine/kv_events.hpp"
@@ -29,6 +30,11 @@ public:
     bool enqueue(std::uint64_t request, TimeNs now) override;
     bool schedule(timing::BatchShape& shape, TimeNs now) override;
     void complete_step(TimeNs now) override;
+    // Runs while the waiting queue is empty (or the batch at max_num_seqs), every running request decodes
+    // within the token budget and none reaches its last token; stops before a step whose new blocks the
+    // pool could not supply (schedule_running would preempt). Not with KVBM or in the prefill role.
+    std::int64_t run_decode_steps(TimeNs& now, TimeNs horizon, timing::TimingModel& timing,
+                                  TimeNs& busy_ns) override;
     WorkerLoad load() const override;
     std::uint64_t evictions() const override { return kv_.pool().stats().evictions; }
     bool set_event_sink(EngineEventSink* sink) override {
@@ -103,6 +109,7 @@ private:
     };
     std::vector<InTransfer> in_transfer_;  // decode role: KV reserved, transfer under way
     std::vector<std::uint64_t> scratch_keys_;
+    KvDueQueue kv_due_;  // run_decode_steps
 
     std::vector<Seq> slots_;
     std::vector<Slot> free_slots_;

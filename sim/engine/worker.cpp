@@ -64,6 +64,13 @@ void Worker::start_step(core::Simulation& sim) {
         const core::TimeNs horizon = horizon_->next_input_ns();
         while (end < horizon) {
             engine_->complete_step(end);
+            // Decode steps the engine can run in one go; each ends before the horizon as well.
+            core::TimeNs busy = 0;
+            if (const std::int64_t n = engine_->run_decode_steps(end, horizon, *timing_, busy); n > 0) {
+                rec_.counters().busy_ns += busy;
+                coalesced_steps_ += static_cast<std::uint64_t>(n);
+                multi_steps_ += static_cast<std::uint64_t>(n);
+            }
             if (!engine_->schedule(shape_, end)) {
                 // Idle from `end` until the next request. A marker event keeps the clock's last event
                 // (the run's end time) where stepping would have put it.

@@ -40,6 +40,8 @@ public:
     void set_input_horizon(const InputHorizon* h) { horizon_ = h; }
     // Steps run inside another step's event so far.
     std::uint64_t coalesced_steps() const { return coalesced_steps_; }
+    // Of which run by the engine's multi-step decoding (Engine::run_decode_steps).
+    std::uint64_t multi_steps() const { return multi_steps_; }
     void on_event(const core::Event& ev, core::Simulation& sim) override;
 
     WorkerLoad load() const { return engine_->load(); }
@@ -82,6 +84,7 @@ private:
     bool kick_pending_ = false;
     const InputHorizon* horizon_ = nullptr;
     std::uint64_t coalesced_steps_ = 0;
+    std::uint64_t multi_steps_ = 0;
     std::vector<std::int32_t>* changed_ = nullptr;  // track_load
     std::int32_t slot_ = 0;
     bool load_stale_ = false;

@@ -37,20 +37,21 @@ double ItlHistogram::value_of(std::int32_t bucket) const {
     return 2 * std::pow(gamma_, bucket) / (gamma_ + 1);
 }
 
-void ItlHistogram::add(core::TimeNs gap_ns) {
+void ItlHistogram::add(core::TimeNs gap_ns, std::uint64_t count) {
+    if (count == 0) return;
     const core::TimeNs v = std::max<core::TimeNs>(gap_ns, 0);
     if (count_ == 0) min_ = max_ = v;
     min_ = std::min(min_, v);
     max_ = std::max(max_, v);
-    ++count_;
-    sum_ += static_cast<std::uint64_t>(v);
+    count_ += count;
+    sum_ += static_cast<std::uint64_t>(v) * count;
     if (v == 0) {
-        ++zeros_;
+        zeros_ += count;
         return;
     }
     const auto b = static_cast<std::size_t>(bucket_of(v));
     if (b >= counts_.size()) counts_.resize(b + 1, 0);
-    ++counts_[b];
+    counts_[b] += count;
 }
 
 double ItlHistogram::order_stat_ns(std::uint64_t k) const {

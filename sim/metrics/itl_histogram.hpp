@@ -17,7 +17,9 @@ public:
     // relative_error: a in (0, 0.5). Default 0.5%.
     explicit ItlHistogram(double relative_error = 0.005);
 
-    void add(core::TimeNs gap_ns);
+    void add(core::TimeNs gap_ns) { add(gap_ns, 1); }
+    // `count` gaps of the same value (the same as as many add calls).
+    void add(core::TimeNs gap_ns, std::uint64_t count);
 
     std::uint64_t count() const { return count_; }
     core::TimeNs min() const { return min_; }

@@ -59,6 +59,13 @@ public:
         if (itl_hist_) itl_hist_->add(gap);
         else itl_ns_.push_back(gap);
     }
+    // `count` tokens with the same gap (a decode step of `count` requests): as many add_itl calls.
+    void add_itls(TimeNs gap, std::uint64_t count) {
+        if (itl_hist_)
+            itl_hist_->add(gap, count);
+        else
+            itl_ns_.insert(itl_ns_.end(), count, gap);
+    }
     // Every gap in the order recorded; empty when they go to the histogram.
     const std::vector<TimeNs>& itl_ns() const { return itl_ns_; }
     // The streaming histogram, or null when every gap is stored.

@@ -344,7 +344,10 @@ Result run_scenario_impl(const ScenarioOptions& o, std::optional<workload::Workl
     }
     run_until(sim, until, progress, fleet, res.workload->requests.size(), res.timeseries.get());
 
-    for (const auto& w : fleet.workers()) res.recorder->counters().evictions += w->engine().evictions();
+    for (const auto& w : fleet.workers()) {
+        res.recorder->counters().evictions += w->engine().evictions();
+        res.stats.multi_steps += w->multi_steps();
+    }
     metrics::RunInfo info;
     info.num_workers = o.fleet.workers;
     info.gpus_per_worker = o.hardware.tp;

@@ -113,6 +113,7 @@ std::filesystem::path resolve_path(const std::string& p, const std::filesystem::
 
 struct RunStats {
     std::uint64_t events = 0;
+    std::uint64_t multi_steps = 0;  // engine steps run by multi-step decoding (Engine::run_decode_steps)
     double wall_seconds = 0;
     double simulated_seconds = 0;
     std::int64_t kv_blocks_per_worker = 0;

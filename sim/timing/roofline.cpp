@@ -139,7 +139,21 @@ double RooflineModel::step_seconds(const BatchShape& batch) const {
     sampled += decodes;
     attn_flops += flops_per_pair * decode_ctx;
     attn_bytes += decode_ctx * kv_bytes_per_token_layer_ + decodes * qo_bytes_per_token;
+    return price(tokens, sampled, prefill_tokens, attn_flops, attn_bytes,
+                 decodes + static_cast<double>(batch.prefills.size()));
+}
 
+core::TimeNs RooflineModel::decode_step_time(std::int64_t decodes, std::int64_t context) {
+    if (decodes == 0) return 0;
+    // step_seconds' sums for a batch without prefills (exact: integer sums below 2^53 are exact doubles).
+    const double d = static_cast<double>(decodes), ctx = static_cast<double>(context);
+    const double qo_bytes_per_token = 2.0 * q_width_ * kActBytes;
+    return core::seconds_to_ns(price(d, d, 0, 4.0 * heads_ * head_dim_ * ctx,
+                                     ctx * kv_bytes_per_token_layer_ + d * qo_bytes_per_token, d));
+}
+
+double RooflineModel::price(double tokens, double sampled, double prefill_tokens, double attn_flops,
+                            double attn_bytes, double seqs) const {
     // One layer.
     double layer = 0;
     const double qkv_width = q_width_ + 2 * kv_width_;
@@ -178,7 +192,6 @@ double RooflineModel::step_seconds(const BatchShape& batch) const {
         const double bytes = params * kActBytes + sampled * (hidden_ + vocab_per_rank_) * kActBytes;
         total += std::max(compute, bytes / mem_bw_);
     }
-    const double seqs = decodes + static_cast<double>(batch.prefills.size());
     total += step_overhead_s_ + seqs * per_seq_overhead_s_ + prefill_tokens * per_prefill_token_overhead_s_;
     return total;
 }

@@ -66,12 +66,17 @@ public:
 
     // O(sequences in the batch); no allocation.
     core::TimeNs step_time(const BatchShape& batch) override;
+    core::TimeNs decode_step_time(std::int64_t decodes, std::int64_t context) override;
     std::string_view name() const override { return "roofline"; }
 
     // The step time in seconds, without rounding to nanoseconds (for tests and reports).
     double step_seconds(const BatchShape& batch) const;
 
 private:
+    // The step from its batch sums: tokens, sampled rows, prefill tokens, one layer's attention FLOPs and
+    // bytes, sequences.
+    double price(double tokens, double sampled, double prefill_tokens, double attn_flops, double attn_bytes,
+                 double seqs) const;
     // Time of a linear layer: `params` weights per rank, `tokens` rows, in/out widths per rank.
     double gemm_seconds(double tokens, double params, double in_width, double out_width) const;
 

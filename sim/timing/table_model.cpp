@@ -1050,8 +1050,28 @@ std::vector<OpCost> TableTimingModel::breakdown(const BatchShape& batch) const {
     return out;
 }
 
-core::TimeNs TableTimingModel::step_time(const BatchShape& batch) {
-    const StepKey key = make_key(batch);
+core::TimeNs TableTimingModel::step_time(const BatchShape& batch) { return cached_ns(make_key(batch)); }
+
+core::TimeNs TableTimingModel::decode_step_time(std::int64_t decodes, std::int64_t context) {
+    if (local_layers_ > 0) return -1;
+    const std::int64_t q = quantize(context, key_bits_);
+    // A run of decode steps asks for the same key many times in a row (the batch's context grows by one
+    // token per sequence a step, well inside one quantization bucket): remember the last answer.
+    if (decodes == last_decodes_ && q == last_context_ && !cache_.empty()) {
+        ++hits_;
+        return last_ns_;
+    }
+    StepKey key;  // make_key of `decodes` decode sequences, no prefill
+    key.decodes = decodes;
+    key.decode_context = q;
+    key.sampled = decodes;
+    last_decodes_ = decodes;
+    last_context_ = q;
+    last_ns_ = cached_ns(key);
+    return last_ns_;
+}
+
+core::TimeNs TableTimingModel::cached_ns(const StepKey& key) {
     if (cache_.empty()) return core::seconds_to_ns(evaluate(key, nullptr));
     Entry& e = cache_[hash_key(key) & mask_];
     if (e.ns >= 0 && e.key == key) {

@@ -140,6 +140,8 @@ class TableTimingModel : public TimingModel {
 
     // Cached: O(sequences) to build the key, then one table probe; no allocation in steady state.
     core::TimeNs step_time(const BatchShape& batch) override;
+    // The same key and cache as step_time; -1 with local attention layers (they clip each length).
+    core::TimeNs decode_step_time(std::int64_t decodes, std::int64_t context) override;
     std::string_view name() const override { return "table"; }
 
     // Uncached step time in seconds (same value step_time rounds, from the quantized key).
@@ -213,6 +215,7 @@ class TableTimingModel : public TimingModel {
     double alltoall_ms(double tokens) const;
     double experts_ms(double tokens) const;
     double evaluate(const StepKey& key, std::vector<OpCost>* out) const;
+    core::TimeNs cached_ns(const StepKey& key);
     void note(std::string text) const;
     // Records that op `op_id` was priced outside its grid at `x` (first time: a note and the sink).
     void flag(int op_id, double x) const;
@@ -274,6 +277,9 @@ class TableTimingModel : public TimingModel {
     std::vector<Entry> cache_;
     std::uint64_t mask_ = 0;
     std::uint64_t hits_ = 0, misses_ = 0;
+    // decode_step_time's last key (decodes, quantized context) and its time.
+    std::int64_t last_decodes_ = -1, last_context_ = -1;
+    core::TimeNs last_ns_ = 0;
     // Warnings are raised from const pricing: first time per op only, so at most kNumOps allocations.
     mutable std::uint64_t out_of_grid_ = 0;
     mutable std::uint32_t warned_ = 0;  // bit per Op already warned about

@@ -292,6 +292,75 @@ TEST_CASE("coalesced steps give the same per-request results as one event per st
     }
 }
 
+namespace {
+// Bursty traffic with shared prefixes and lognormal outputs on a small KV pool: batches decode for many steps
+// between arrivals, requests finish and cross block boundaries inside those runs, and the pool runs out
+// (preemption, retraction, pausing).
+scenario::Result run_multi_step(const std::string& backend, bool caching, bool coalesce, const std::string& policy) {
+    const std::string text = R"(
+[fleet]
+workers = 2
+[router]
+policy = "least_loaded"
+[workload]
+kind = "generator"
+[workload.generator]
+duration_s = 40
+[workload.generator.arrival]
+process = "gamma"
+rate = 8
+cv = 3
+[workload.generator.input]
+kind = "lognormal"
+mean = 700
+cv = 1.0
+min = 16
+max = 6000
+[workload.generator.output]
+kind = "lognormal"
+mean = 300
+cv = 1.0
+min = 1
+max = 3000
+[workload.generator.prefix]
+num_groups = 4
+prefix_tokens = 1000
+pick = "zipf"
+zipf_skew = 1.2
+)";
+    auto o = scenario::load_scenario_text(
+        text, "<test>",
+        {"engine.backend=" + backend, std::string("engine.enable_prefix_caching=") + (caching ? "true" : "false"),
+         std::string("engine.coalesce_steps=") + (coalesce ? "true" : "false"), "engine.num_gpu_blocks_override=700",
+         "engine.trtllm.enable_chunked_prefill=true", "engine.trtllm.capacity_scheduler_policy=" + policy});
+    return scenario::run_scenario(o);
+}
+}  // namespace
+
+TEST_CASE("multi-step decoding gives the same per-request results as one event per step", "[engine][coalescing]") {
+    struct Case {
+        const char* backend;
+        const char* policy;  // TensorRT-LLM capacity scheduler
+    };
+    for (const Case c : {Case{"vllm", "MAX_UTILIZATION"}, Case{"sglang", "MAX_UTILIZATION"},
+                         Case{"trtllm", "MAX_UTILIZATION"}, Case{"trtllm", "GUARANTEED_NO_EVICT"}}) {
+        for (const bool caching : {true, false}) {
+            DYNAMIC_SECTION("backend " << c.backend << " " << c.policy << " prefix caching " << caching) {
+                const scenario::Result multi = run_multi_step(c.backend, caching, true, c.policy);
+                const scenario::Result stepwise = run_multi_step(c.backend, caching, false, c.policy);
+                // Hundreds of steps ran inside multi-step runs (queues build, so not most), and the pool ran
+                // out now and then.
+                CHECK(multi.stats.multi_steps > 500);
+                CHECK(stepwise.stats.multi_steps == 0);
+                if (std::string(c.policy) != "GUARANTEED_NO_EVICT") CHECK(multi.summary.preemptions > 0);
+                CHECK(multi.summary.finished > 200);
+                CHECK(metrics::requests_csv(*multi.recorder) == metrics::requests_csv(*stepwise.recorder));
+                CHECK(metrics::summary_json(multi.summary) == metrics::summary_json(stepwise.summary));
+            }
+        }
+    }
+}
+
 TEST_CASE("bad engine values fail naming the key", "[engine][options]") {
     const std::vector<std::pair<std::string, std::string>> cases = {
         {"engine.backend=\"tgi\"", "engine.backend = tgi"},

@@ -1,0 +1,57 @@
+// Multi-step decoding (Engine::run_decode_steps) for the paged-block engines (vLLM, TensorRT-LLM): in a run
+// of decode steps every request of the batch grows by one token a step, and its per-step allocate() call
+// does something only every block_size tokens (a new block, a block to register under its hash). This
+// queue says which requests have such a call due at which step of the run, in the order the scheduler
+// visits them, so a run costs O(1) per step plus the allocations themselves.
+#pragma once
+#include <algorithm>
+#include <cstdint>
+#include <span>
+#include <vector>
+
+#include "sim/kv/kv_cache_manager.hpp"
+
+namespace dynosim::sim::engine {
+
+class KvDueQueue {
+  public:
+    void clear() { heap_.clear(); }
+    // Request at `pos` in the batch has allocate() work due at run step `step`.
+    void push(std::int64_t step, std::int32_t pos) {
+        heap_.push_back({step, pos});
+        std::push_heap(heap_.begin(), heap_.end(), later);
+    }
+    // Positions due at `step` (no earlier step may be left), ascending; removed from the queue.
+    std::span<const std::int32_t> pop(std::int64_t step) {
+        due_.clear();
+        while (!heap_.empty() && heap_.front().step == step) {
+            std::pop_heap(heap_.begin(), heap_.end(), later);
+            due_.push_back(heap_.back().pos);
+            heap_.pop_back();
+        }
+        return due_;
+    }
+    // The smallest token total after `total` at which KvCacheManager::allocate(seq, hashes, 0, t, t) has
+    // work: a token beyond the blocks held, or (prefix caching) one more block full with a hash to register.
+    // Never late; an early answer only costs a call that finds nothing to do.
+    static std::int32_t next_total(const kv::SeqKv& seq, std::int32_t block_size, bool caching,
+                                   std::size_t num_hashes, std::int32_t total) {
+        std::int32_t t = static_cast<std::int32_t>(seq.blocks.size()) * block_size + 1;
+        if (caching && static_cast<std::size_t>(seq.num_registered) < num_hashes)
+            t = std::min(t, (seq.num_registered + 1) * block_size);
+        return std::max(t, total + 1);
+    }
+
+  private:
+    struct Due {
+        std::int64_t step;
+        std::int32_t pos;
+    };
+    static bool later(const Due& a, const Due& b) {
+        return a.step != b.step ? a.step > b.step : a.pos > b.pos;
+    }
+    std::vector<Due> heap_;
+    std::vector<std::int32_t> due_;
+};
+
+}  // namespace dynosim::sim::engine
