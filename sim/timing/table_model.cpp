@@ -40,7 +40,8 @@ std::int64_t quantize(std::int64_t x, int bits) {
 
 std::uint64_t hash_key(const StepKey& k) {
     std::uint64_t h = 0x9E3779B97F4A7C15ull;
-    for (const std::int64_t v : {k.decodes, k.decode_context, k.prefills, k.prefill_tokens, k.prefill_attention,
+    for (const std::int64_t v : {k.decodes, k.decode_context, k.decode_max, k.prefills, k.prefill_tokens,
+                                 k.prefill_attention,
                                  k.sampled, k.local_decode_context, k.local_prefill_attention}) {
         h ^= static_cast<std::uint64_t>(v) + 0x9E3779B97F4A7C15ull + (h << 6) + (h >> 2);
         h *= 0xBF58476D1CE4E5B9ull;
@@ -302,6 +303,7 @@ TableTimingModel::TableTimingModel(const hw::ModelSpec& model, const hw::GpuSpec
     head_dim_ = model.head_dim;
     heads_ = static_cast<double>(model.num_heads) / tp_attn_;
     kv_heads_ = hw::kv_heads_per_rank(model, tp_attn_);
+    if (opts.backend == "vllm" && model.kv_lora_rank == 0) split_kv_sms_ = gpu.sms;
     moe_ = model.is_moe();
     inter_ = (moe_ && dense_layers_ == 0) ? 0.0 : static_cast<double>(model.intermediate_size) / tp_;
     experts_ = model.num_experts;
@@ -709,10 +711,14 @@ StepKey TableTimingModel::make_key(const BatchShape& batch) const {
         attn += n * (2 * c + n);
         last += p.last_chunk ? 1 : 0;
     }
-    std::int64_t ctx = 0;
-    for (const std::int32_t c : batch.decode_context) ctx += c;
+    std::int64_t ctx = 0, longest = 0;
+    for (const std::int32_t c : batch.decode_context) {
+        ctx += c;
+        longest = std::max<std::int64_t>(longest, c);
+    }
     k.decodes = static_cast<std::int64_t>(batch.decode_context.size());
     k.decode_context = quantize(ctx, key_bits_);
+    k.decode_max = quantize(longest, key_bits_);
     k.prefills = static_cast<std::int64_t>(batch.prefills.size());
     k.prefill_tokens = new_tokens;
     k.prefill_attention = quantize(attn, key_bits_);
@@ -772,6 +778,15 @@ double TableTimingModel::evaluate(const StepKey& key, std::vector<OpCost>* out) 
         return kv_lora_ > 0 ? mla_context_ms(Pa, len, new_a) : attention_context_ms(Pa, len, new_a, Pa * len);
     };
     auto gen_ms = [&](double kv) { return kv_lora_ > 0 ? mla_generation_ms(Da, kv) : attention_generation_ms(Da, kv); };
+    // FlashAttention's decode (vLLM's FLASH_ATTN backend) runs one thread block per (sequence, KV head) and
+    // split, with one split count for the batch sized for the longest sequence. With W = sequences x KV
+    // heads under the SMs, the splits fill one wave and the longest sequence's split sets the time: the
+    // table's uniform batch at the longest length. With W over the SMs the blocks run in W / SMs waves and
+    // the longest matters only past W / SMs x the mean. Uniform contexts (the tables) price as before.
+    double gen_kv = mean_kv;
+    if (split_kv_sms_ > 0 && D > 0)
+        gen_kv = std::max(mean_kv, static_cast<double>(key.decode_max) *
+                                       std::min(1.0, split_kv_sms_ / (Da * kv_heads_)));
 
     double ms[kNumOps] = {};
     ms[kQkv] = gemm_ms(qkv_, Ta, kQkv);
@@ -779,7 +794,7 @@ double TableTimingModel::evaluate(const StepKey& key, std::vector<OpCost>* out) 
     ms[kKvb] = gemm_ms(kv_b_, Ta, kKvb);
     // Prefill KV read ~ tokens attended; only used by the roofline fallback.
     ms[kAttnCtx] = ctx_ms(eff_len);
-    ms[kAttnGen] = gen_ms(mean_kv);
+    ms[kAttnGen] = gen_ms(gen_kv);
     // (When no context reaches past the window the local layers price like the full ones: left as is, exact.)
     if (local_layers_ > 0 &&
         (key.local_decode_context != key.decode_context || key.local_prefill_attention != key.prefill_attention)) {
@@ -823,11 +838,15 @@ double TableTimingModel::evaluate(const StepKey& key, std::vector<OpCost>* out) 
                          (dense_layers_ * mlp_ar + moe_layers_ * moe_mlp) / layers_;
         ms[kAllToAll] = 2 * alltoall_ms(Ta) * moe_layers_ / layers_;
     }
-    // Norms, rotary, activation, residual adds: memory-bound elementwise passes over the activations.
+    // Norms, rotary, activation, residual adds: memory-bound elementwise passes over the activations, one
+    // kernel each (vLLM's fused residual-add + RMSNorm twice, rotary, KV-cache write, SiLU-and-mul). A
+    // kernel takes at least the table's smallest kernel time, which is what a decode step's few tokens pay.
     const double act_width = moe_ ? shared_inter_ : inter_;
-    const double elem_bytes = Ta * kActBytes * (4 * hidden_ + 6 * hidden_ +
-                                                2 * (heads_ + 2 * kv_heads_) * head_dim_ + 3 * act_width);
-    ms[kElementwise] = elem_bytes / (hbm_bw_ * eff_.memory) * 1e3;
+    const double qkv_width = (heads_ + 2 * kv_heads_) * head_dim_;
+    const double elem_widths[] = {5 * hidden_, 5 * hidden_, qkv_width, qkv_width, 3 * act_width};
+    ms[kElementwise] = 0;
+    for (const double w : elem_widths)
+        ms[kElementwise] += std::max(Ta * kActBytes * w / (hbm_bw_ * eff_.memory) * 1e3, eff_.floor_us * 1e-3);
 
     double layer = 0;
     for (int i = 0; i < kLmHead; ++i) layer += ms[i];

@@ -64,14 +64,15 @@ struct TableTimingOptions {
     // MiB > 0. Default 8: vLLM CustomAllreduce max_size (8 MiB).
     double custom_allreduce_max_mib = 8;
     // Fixed cost of one engine step, microseconds (what the GPU waits for between forward passes: input
-    // preparation, sampling, launch gaps not hidden by async scheduling). >= 0. Default 628: fitted by
+    // preparation, sampling, launch gaps not hidden by async scheduling). >= 0. Default 193: fitted by
     // `dynosim calib fit --method simulate` on the 21 run stages of measured vLLM 0.15.1 serving on H100
     // (shared/data/serving/sim2real-trainval/experiments.csv): every stage simulated, overheads moved until
-    // the simulated time per output token matches the measured one (result 627.8 us; median error 5.8%).
-    double step_overhead_us = 628;
-    // Cost per sequence in the batch, microseconds. >= 0. Default 0.7: fitted with step_overhead_us
-    // (result 0.68 us).
-    double per_seq_overhead_us = 0.7;
+    // the simulated time per output token matches the measured one (result 192.9 us, with the elementwise
+    // kernel floor and split-KV decode attention of docs/timing.md; 628 before them).
+    double step_overhead_us = 193;
+    // Cost per sequence in the batch, microseconds. >= 0. Default 0.06: fitted with step_overhead_us
+    // (result 0.06 us).
+    double per_seq_overhead_us = 0.06;
     // Cost per prefill token, nanoseconds (input preparation, hashing). >= 0. Default 50: assumption, as
     // the roofline (no prefill-only step-time measurements to fit it on).
     double per_prefill_token_overhead_ns = 50;
@@ -121,6 +122,7 @@ struct OpCost {
 struct StepKey {
     std::int64_t decodes = 0;          // decode sequences
     std::int64_t decode_context = 0;   // sum of their KV lengths (quantized)
+    std::int64_t decode_max = 0;       // the longest of them (quantized)
     std::int64_t prefills = 0;         // prefill chunks
     std::int64_t prefill_tokens = 0;   // their new tokens
     std::int64_t prefill_attention = 0;  // sum of (context + new)^2 - context^2 (quantized)
@@ -201,6 +203,8 @@ private:
     // MLA (kv_lora_ > 0): latent width, rope and nope dims, value dim.
     double kv_lora_ = 0, rope_ = 0, nope_ = 0, v_dim_ = 0;
     double hidden_ = 0, heads_ = 0, kv_heads_ = 0, head_dim_ = 0, inter_ = 0;
+    // SMs of the GPU when decode attention is FlashAttention's split-KV kernel (vLLM), else 0 (see evaluate).
+    double split_kv_sms_ = 0;
     bool moe_ = false;
     double experts_ = 0, topk_ = 0, expert_inter_ = 0, shared_inter_ = 0;
     double kv_bytes_ = 2;
