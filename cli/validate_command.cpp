@@ -76,7 +76,7 @@ void add_validate_command(CLI::App& app) {
     cmd->add_option("--data", args->data_dir, "shared data folder (default: $DYNOSIM_DATA or ../shared/data)");
     cmd->add_option("--calibration", args->calibration,
                     "overheads from this calibration file (`dynosim calib fit --out`) instead of the defaults");
-    cmd->add_option("--frontend-ms", args->frontend_ms, "front-end latency added to TTFT and E2E, ms (default 5)")
+    cmd->add_option("--frontend-ms", args->frontend_ms, "front-end latency added to TTFT and E2E, ms (default 8.65)")
         ->check(CLI::NonNegativeNumber);
     cmd->add_flag("--quiet", args->quiet, "print nothing; only write --out files");
     cmd->callback([args] { exit_code() = run(*args); });

@@ -507,7 +507,7 @@ std::int64_t SglangEngine::run_decode_steps(TimeNs& now, TimeNs horizon, timing:
     // schedule_prefill returns at once, changing nothing, exactly when this holds.
     if (running_.empty() || chunked_ >= 0 || !(batch_is_full_ || waiting_.empty())) return 0;
     const auto batch = static_cast<std::int64_t>(running_.size());
-    std::int64_t left = INT64_MAX, context = 0, slack = 0;
+    std::int64_t left = INT64_MAX, context = 0, longest = 0, slack = 0;
     for (const Slot r : running_) {
         const Seq& s = seq(r);
         // A decode whose last token came at the end of the step just completed: its gaps are the steps'.
@@ -515,6 +515,7 @@ std::int64_t SglangEngine::run_decode_steps(TimeNs& now, TimeNs horizon, timing:
         // Steps before its last token.
         left = std::min<std::int64_t>(left, s.target_output - s.num_output - 1);
         context += s.num_computed + 1;
+        longest = std::max<std::int64_t>(longest, s.num_computed + 1);
         // Its private KV after k more steps, paged(c0 + k - tree tokens), has grown by at most
         // k + max(0, c0 - tree tokens + page - 1 - private now).
         slack += std::max<std::int64_t>(0, s.num_computed - static_cast<std::int64_t>(s.cached_nodes) * bs_ +
@@ -528,7 +529,7 @@ std::int64_t SglangEngine::run_decode_steps(TimeNs& now, TimeNs horizon, timing:
     std::int64_t k = 0;
     TimeNs t = now, busy = 0;
     while (k < left) {
-        const TimeNs dt = timing.decode_step_time(batch, context + batch * k);
+        const TimeNs dt = timing.decode_step_time(batch, context + batch * k, longest + k);
         if (dt < 0 || t + dt >= horizon) break;
         new_token_ratio_ = std::max(new_token_ratio_ - decay_, min_ratio_);
         t += dt;

@@ -298,7 +298,7 @@ std::int64_t TrtllmEngine::run_decode_steps(TimeNs& now, TimeNs horizon, timing:
     if (batch == 0 || started_ != batch || batch > opts_.trtllm.max_batch_size ||
         batch > opts_.trtllm.max_num_tokens)
         return 0;
-    std::int64_t left = INT64_MAX, context = 0;
+    std::int64_t left = INT64_MAX, context = 0, longest = 0;
     for (const Slot a : active_) {
         const Seq& s = slots_[static_cast<std::size_t>(a)];
         // A decode whose last token came at the end of the step just completed: its gaps are the steps'.
@@ -306,6 +306,7 @@ std::int64_t TrtllmEngine::run_decode_steps(TimeNs& now, TimeNs horizon, timing:
         // Steps before its last token.
         left = std::min<std::int64_t>(left, s.target_output - s.num_output - 1);
         context += s.num_computed + 1;
+        longest = std::max<std::int64_t>(longest, s.num_computed + 1);
     }
     if (left <= 0) return 0;
     const bool caching = kv_.pool().prefix_caching();
@@ -321,7 +322,7 @@ std::int64_t TrtllmEngine::run_decode_steps(TimeNs& now, TimeNs horizon, timing:
     std::int64_t k = 0;
     TimeNs t = now, busy = 0;
     while (k < left) {
-        const TimeNs dt = timing.decode_step_time(batch, context + batch * k);
+        const TimeNs dt = timing.decode_step_time(batch, context + batch * k, longest + k);
         if (dt < 0 || t + dt >= horizon) break;
         const std::span<const std::int32_t> due = kv_due_.pop(k + 1);
         std::int32_t new_blocks = 0;

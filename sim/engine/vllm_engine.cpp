@@ -344,7 +344,7 @@ std::int64_t VllmEngine::run_decode_steps(TimeNs& now, TimeNs horizon, timing::T
     // schedule_waiting would look at the queue unless the batch is full; schedule_running gives every
     // running request its one token only within the budget.
     if ((!waiting_.empty() && batch < opts_.max_num_seqs) || batch > opts_.max_num_batched_tokens) return 0;
-    std::int64_t left = INT64_MAX, context = 0;
+    std::int64_t left = INT64_MAX, context = 0, longest = 0;
     for (const Slot slot : running_) {
         const Seq& s = slots_[static_cast<std::size_t>(slot)];
         // A decode whose last token came at the end of the step just completed: its gaps are the steps'.
@@ -352,6 +352,7 @@ std::int64_t VllmEngine::run_decode_steps(TimeNs& now, TimeNs horizon, timing::T
         // Steps before its last token.
         left = std::min<std::int64_t>(left, s.target_output - s.num_output - 1);
         context += s.num_computed + 1;
+        longest = std::max<std::int64_t>(longest, s.num_computed + 1);
     }
     if (left <= 0) return 0;
     const std::int32_t bs = opts_.block_size;
@@ -370,7 +371,7 @@ std::int64_t VllmEngine::run_decode_steps(TimeNs& now, TimeNs horizon, timing::T
     EngineEventSink* sink = pub_.sink();
     auto& counters = rec_.counters();
     while (k < left) {
-        const TimeNs dt = timing.decode_step_time(batch, context + batch * k);
+        const TimeNs dt = timing.decode_step_time(batch, context + batch * k, longest + k);
         if (dt < 0 || t + dt >= horizon) break;
         const std::span<const std::int32_t> due = kv_due_.pop(k + 1);
         std::int32_t new_blocks = 0;

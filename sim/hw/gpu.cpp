@@ -23,32 +23,34 @@ constexpr double kGiB = 1024.0 * 1024.0 * 1024.0;
 constexpr double kTera = 1e12;
 constexpr double kGB = 1e9;
 
+// SMs: the datasheets / CUDA deviceQuery (H100 SXM 132, H100 PCIe 114, H200 132, A100 108, B200 148, L40S
+// 142).
 const std::array<GpuSpec, 6> kCatalog = {{
     // NVIDIA H100 SXM5 80GB. FLOP/s, HBM3 3.35 TB/s, NVLink 900 GB/s bidirectional, PCIe Gen5 x16:
     // NVIDIA H100 datasheet (nvidia.com/en-us/data-center/h100) via aiconfigurator h100_sxm.yaml
     // (989 TFLOPS bf16, 1978 fp8, mem_bw 3.35e12, intra_node_bw 450e9, pcie_bw 64e9).
     // Memory: 79.2 GiB reported by CUDA (PyTorch OOM messages on H100 80GB HBM3 show 79.18-79.33 GiB).
-    {"H100-SXM", 989 * kTera, 1978 * kTera, 79.2 * kGiB, 3350 * kGB, 450 * kGB, 64 * kGB},
+    {"H100-SXM", 989 * kTera, 1978 * kTera, 79.2 * kGiB, 3350 * kGB, 450 * kGB, 64 * kGB, 132},
     // NVIDIA H100 PCIe 80GB: 756.5 TFLOPS bf16 / 1513 fp8 dense, 2.0 TB/s HBM2e, no NVLink (the optional
     // bridge is ignored: TP traffic goes over PCIe Gen5 64 GB/s). aiconfigurator h100_pcie.yaml.
     // Memory: same 80 GB part as the SXM, 79.2 GiB visible to CUDA (assumed equal to the SXM).
-    {"H100-PCIe", 756.5 * kTera, 1513 * kTera, 79.2 * kGiB, 2000 * kGB, 0, 64 * kGB},
+    {"H100-PCIe", 756.5 * kTera, 1513 * kTera, 79.2 * kGiB, 2000 * kGB, 0, 64 * kGB, 114},
     // NVIDIA H200 SXM 141GB: same Hopper die as H100 SXM (989 / 1978 TFLOPS), HBM3e 4.8 TB/s, NVLink
     // 900 GB/s bidirectional. NVIDIA H200 datasheet via aiconfigurator h200_sxm.yaml.
     // Memory: 139.8 GiB reported by CUDA (PyTorch OOM messages on H200 show 139.80 GiB).
-    {"H200", 989 * kTera, 1978 * kTera, 139.8 * kGiB, 4800 * kGB, 450 * kGB, 64 * kGB},
+    {"H200", 989 * kTera, 1978 * kTera, 139.8 * kGiB, 4800 * kGB, 450 * kGB, 64 * kGB, 132},
     // NVIDIA A100 SXM4 80GB: 312 TFLOPS bf16 dense, no FP8 tensor cores, HBM2e 2.039 TB/s, NVLink3
     // 600 GB/s bidirectional, PCIe Gen4 32 GB/s. NVIDIA A100 datasheet via aiconfigurator a100_sxm.yaml.
     // Memory: 79.15 GiB reported by CUDA on A100 80GB (PyTorch OOM messages).
-    {"A100-80GB", 312 * kTera, 0, 79.15 * kGiB, 2039 * kGB, 300 * kGB, 32 * kGB},
+    {"A100-80GB", 312 * kTera, 0, 79.15 * kGiB, 2039 * kGB, 300 * kGB, 32 * kGB, 108},
     // NVIDIA B200 (HGX B200, 180 GB HBM3e): 2.25 PFLOPS bf16 / 4.5 PFLOPS fp8 dense, 7.7 TB/s, NVLink5
     // 1.8 TB/s bidirectional, PCIe Gen6 128 GB/s. Blackwell datasheet via aiconfigurator b200_sxm.yaml.
     // Memory: 178.35 GiB reported by CUDA on B200 (PyTorch OOM messages).
-    {"B200", 2250 * kTera, 4500 * kTera, 178.35 * kGiB, 7700 * kGB, 900 * kGB, 128 * kGB},
+    {"B200", 2250 * kTera, 4500 * kTera, 178.35 * kGiB, 7700 * kGB, 900 * kGB, 128 * kGB, 148},
     // NVIDIA L40S 48GB GDDR6: 362.05 TFLOPS bf16 / 733 TFLOPS fp8 dense, 864 GB/s, no NVLink, PCIe Gen4
     // 32 GB/s. NVIDIA L40S datasheet via aiconfigurator l40s.yaml.
     // Memory: 44.4 GiB reported by CUDA on 48 GB Ada cards (PyTorch OOM messages show 44.3-44.5 GiB).
-    {"L40S", 362.05 * kTera, 733 * kTera, 44.4 * kGiB, 864 * kGB, 0, 32 * kGB},
+    {"L40S", 362.05 * kTera, 733 * kTera, 44.4 * kGiB, 864 * kGB, 0, 32 * kGB, 142},
 }};
 
 // Lower-case with '-', '_', ' ' and '.' removed, so "H100_SXM", "h100-sxm" and "H100 SXM" compare equal.

@@ -16,6 +16,7 @@ struct GpuSpec {
     double hbm_bw = 0;             // device memory bandwidth, bytes/s
     double nvlink_bw = 0;          // per-GPU NVLink bandwidth, one direction, bytes/s (0: none)
     double pcie_bw = 0;            // host link bandwidth, one direction, bytes/s
+    int sms = 0;                   // streaming multiprocessors (0: unknown)
 };
 
 // All built-in GPUs (H100-SXM, H200, A100-80GB, B200, L40S at least).

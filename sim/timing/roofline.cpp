@@ -143,7 +143,8 @@ double RooflineModel::step_seconds(const BatchShape& batch) const {
                  decodes + static_cast<double>(batch.prefills.size()));
 }
 
-core::TimeNs RooflineModel::decode_step_time(std::int64_t decodes, std::int64_t context) {
+core::TimeNs RooflineModel::decode_step_time(std::int64_t decodes, std::int64_t context,
+                                             std::int64_t /*longest: the roofline prices the sum*/) {
     if (decodes == 0) return 0;
     // step_seconds' sums for a batch without prefills (exact: integer sums below 2^53 are exact doubles).
     const double d = static_cast<double>(decodes), ctx = static_cast<double>(context);

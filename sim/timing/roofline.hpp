@@ -66,7 +66,7 @@ public:
 
     // O(sequences in the batch); no allocation.
     core::TimeNs step_time(const BatchShape& batch) override;
-    core::TimeNs decode_step_time(std::int64_t decodes, std::int64_t context) override;
+    core::TimeNs decode_step_time(std::int64_t decodes, std::int64_t context, std::int64_t longest) override;
     std::string_view name() const override { return "roofline"; }
 
     // The step time in seconds, without rounding to nanoseconds (for tests and reports).

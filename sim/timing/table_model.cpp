@@ -46,7 +46,7 @@ std::int64_t quantize(std::int64_t x, int bits) {
 std::uint64_t hash_key(const StepKey& k) {
     std::uint64_t h = 0x9E3779B97F4A7C15ull;
     for (const std::int64_t v :
-         {k.decodes, k.decode_context, k.prefills, k.prefill_tokens, k.prefill_attention, k.sampled,
+         {k.decodes, k.decode_context, k.decode_max, k.prefills, k.prefill_tokens, k.prefill_attention, k.sampled,
           k.local_decode_context, k.local_prefill_attention}) {
         h ^= static_cast<std::uint64_t>(v) + 0x9E3779B97F4A7C15ull + (h << 6) + (h >> 2);
         h *= 0xBF58476D1CE4E5B9ull;
@@ -332,6 +332,7 @@ TableTimingModel::TableTimingModel(const hw::ModelSpec& model, const hw::GpuSpec
     head_dim_ = model.head_dim;
     heads_ = static_cast<double>(model.num_heads) / tp_attn_;
     kv_heads_ = hw::kv_heads_per_rank(model, tp_attn_);
+    if (opts.backend == "vllm" && model.kv_lora_rank == 0) split_kv_sms_ = gpu.sms;
     moe_ = model.is_moe();
     inter_ = (moe_ && dense_layers_ == 0) ? 0.0 : static_cast<double>(model.intermediate_size) / tp_;
     experts_ = model.num_experts;
@@ -808,10 +809,14 @@ StepKey TableTimingModel::make_key(const BatchShape& batch) const {
         attn += n * (2 * c + n);
         last += p.last_chunk ? 1 : 0;
     }
-    std::int64_t ctx = 0;
-    for (const std::int32_t c : batch.decode_context) ctx += c;
+    std::int64_t ctx = 0, longest = 0;
+    for (const std::int32_t c : batch.decode_context) {
+        ctx += c;
+        longest = std::max<std::int64_t>(longest, c);
+    }
     k.decodes = static_cast<std::int64_t>(batch.decode_context.size());
     k.decode_context = quantize(ctx, key_bits_);
+    k.decode_max = quantize(longest, key_bits_);
     k.prefills = static_cast<std::int64_t>(batch.prefills.size());
     k.prefill_tokens = new_tokens;
     k.prefill_attention = quantize(attn, key_bits_);
@@ -873,6 +878,15 @@ double TableTimingModel::evaluate(const StepKey& key, std::vector<OpCost>* out) 
     auto gen_ms = [&](double kv) {
         return kv_lora_ > 0 ? mla_generation_ms(Da, kv) : attention_generation_ms(Da, kv);
     };
+    // FlashAttention's decode (vLLM's FLASH_ATTN backend) runs one thread block per (sequence, KV head) and
+    // split, with one split count for the batch sized for the longest sequence. With W = sequences x KV
+    // heads under the SMs, the splits fill one wave and the longest sequence's split sets the time: the
+    // table's uniform batch at the longest length. With W over the SMs the blocks run in W / SMs waves and
+    // the longest matters only past W / SMs x the mean. Uniform contexts (the tables) price as before.
+    double gen_kv = mean_kv;
+    if (split_kv_sms_ > 0 && D > 0)
+        gen_kv = std::max(mean_kv, static_cast<double>(key.decode_max) *
+                                       std::min(1.0, split_kv_sms_ / (Da * kv_heads_)));
 
     double ms[kNumOps] = {};
     ms[kQkv] = gemm_ms(qkv_, Ta, kQkv);
@@ -880,7 +894,7 @@ double TableTimingModel::evaluate(const StepKey& key, std::vector<OpCost>* out) 
     ms[kKvb] = gemm_ms(kv_b_, Ta, kKvb);
     // Prefill KV read ~ tokens attended; only used by the roofline fallback.
     ms[kAttnCtx] = ctx_ms(eff_len);
-    ms[kAttnGen] = gen_ms(mean_kv);
+    ms[kAttnGen] = gen_ms(gen_kv);
     // Local layers: the window rows where the tables measure the model's window, at the length the kernel
     // sees; else the full rows at the clipped contexts of the key (when no context reaches past the window
     // those price like the full layers: left as is, exact).
@@ -943,12 +957,15 @@ double TableTimingModel::evaluate(const StepKey& key, std::vector<OpCost>* out) 
                          (dense_layers_ * mlp_ar + moe_layers_ * moe_mlp) / layers_;
         ms[kAllToAll] = 2 * alltoall_ms(Ta) * moe_layers_ / layers_;
     }
-    // Norms, rotary, activation, residual adds: memory-bound elementwise passes over the activations.
+    // Norms, rotary, activation, residual adds: memory-bound elementwise passes over the activations, one
+    // kernel each (vLLM's fused residual-add + RMSNorm twice, rotary, KV-cache write, SiLU-and-mul). A
+    // kernel takes at least the table's smallest kernel time, which is what a decode step's few tokens pay.
     const double act_width = moe_ ? shared_inter_ : inter_;
-    const double elem_bytes =
-        Ta * kActBytes *
-        (4 * hidden_ + 6 * hidden_ + 2 * (heads_ + 2 * kv_heads_) * head_dim_ + 3 * act_width);
-    ms[kElementwise] = elem_bytes / (hbm_bw_ * eff_.memory) * 1e3;
+    const double qkv_width = (heads_ + 2 * kv_heads_) * head_dim_;
+    const double elem_widths[] = {5 * hidden_, 5 * hidden_, qkv_width, qkv_width, 3 * act_width};
+    ms[kElementwise] = 0;
+    for (const double w : elem_widths)
+        ms[kElementwise] += std::max(Ta * kActBytes * w / (hbm_bw_ * eff_.memory) * 1e3, eff_.floor_us * 1e-3);
 
     double layer = 0;
     for (int i = 0; i < kLmHead; ++i) layer += ms[i];
@@ -1052,21 +1069,23 @@ std::vector<OpCost> TableTimingModel::breakdown(const BatchShape& batch) const {
 
 core::TimeNs TableTimingModel::step_time(const BatchShape& batch) { return cached_ns(make_key(batch)); }
 
-core::TimeNs TableTimingModel::decode_step_time(std::int64_t decodes, std::int64_t context) {
+core::TimeNs TableTimingModel::decode_step_time(std::int64_t decodes, std::int64_t context, std::int64_t longest) {
     if (local_layers_ > 0) return -1;
-    const std::int64_t q = quantize(context, key_bits_);
+    const std::int64_t q = quantize(context, key_bits_), qmax = quantize(longest, key_bits_);
     // A run of decode steps asks for the same key many times in a row (the batch's context grows by one
     // token per sequence a step, well inside one quantization bucket): remember the last answer.
-    if (decodes == last_decodes_ && q == last_context_ && !cache_.empty()) {
+    if (decodes == last_decodes_ && q == last_context_ && qmax == last_longest_ && !cache_.empty()) {
         ++hits_;
         return last_ns_;
     }
     StepKey key;  // make_key of `decodes` decode sequences, no prefill
     key.decodes = decodes;
     key.decode_context = q;
+    key.decode_max = qmax;
     key.sampled = decodes;
     last_decodes_ = decodes;
     last_context_ = q;
+    last_longest_ = qmax;
     last_ns_ = cached_ns(key);
     return last_ns_;
 }

@@ -64,14 +64,15 @@ struct TableTimingOptions {
     // MiB > 0. Default 8: vLLM CustomAllreduce max_size (8 MiB).
     double custom_allreduce_max_mib = 8;
     // Fixed cost of one engine step, microseconds (what the GPU waits for between forward passes: input
-    // preparation, sampling, launch gaps not hidden by async scheduling). >= 0. Default 628: fitted by
+    // preparation, sampling, launch gaps not hidden by async scheduling). >= 0. Default 193: fitted by
     // `dynosim calib fit --method simulate` on the 21 run stages of measured vLLM 0.15.1 serving on H100
     // (shared/data/serving/sim2real-trainval/experiments.csv): every stage simulated, overheads moved until
-    // the simulated time per output token matches the measured one (result 627.8 us; median error 5.8%).
-    double step_overhead_us = 628;
-    // Cost per sequence in the batch, microseconds. >= 0. Default 0.7: fitted with step_overhead_us
-    // (result 0.68 us).
-    double per_seq_overhead_us = 0.7;
+    // the simulated time per output token matches the measured one (result 192.9 us, with the elementwise
+    // kernel floor and split-KV decode attention of docs/timing.md; 628 before them).
+    double step_overhead_us = 193;
+    // Cost per sequence in the batch, microseconds. >= 0. Default 0.06: fitted with step_overhead_us
+    // (result 0.06 us).
+    double per_seq_overhead_us = 0.06;
     // Cost per prefill token, nanoseconds (input preparation, hashing). >= 0. Default 50: assumption, as
     // the roofline (no prefill-only step-time measurements to fit it on).
     double per_prefill_token_overhead_ns = 50;
@@ -121,6 +122,7 @@ struct OpCost {
 struct StepKey {
     std::int64_t decodes = 0;            // decode sequences
     std::int64_t decode_context = 0;     // sum of their KV lengths (quantized)
+    std::int64_t decode_max = 0;         // the longest of them (quantized)
     std::int64_t prefills = 0;           // prefill chunks
     std::int64_t prefill_tokens = 0;     // their new tokens
     std::int64_t prefill_attention = 0;  // sum of (context + new)^2 - context^2 (quantized)
@@ -141,7 +143,7 @@ class TableTimingModel : public TimingModel {
     // Cached: O(sequences) to build the key, then one table probe; no allocation in steady state.
     core::TimeNs step_time(const BatchShape& batch) override;
     // The same key and cache as step_time; -1 with local attention layers (they clip each length).
-    core::TimeNs decode_step_time(std::int64_t decodes, std::int64_t context) override;
+    core::TimeNs decode_step_time(std::int64_t decodes, std::int64_t context, std::int64_t longest) override;
     std::string_view name() const override { return "table"; }
 
     // Uncached step time in seconds (same value step_time rounds, from the quantized key).
@@ -230,6 +232,8 @@ class TableTimingModel : public TimingModel {
     // MLA (kv_lora_ > 0): latent width, rope and nope dims, value dim.
     double kv_lora_ = 0, rope_ = 0, nope_ = 0, v_dim_ = 0;
     double hidden_ = 0, heads_ = 0, kv_heads_ = 0, head_dim_ = 0, inter_ = 0;
+    // SMs of the GPU when decode attention is FlashAttention's split-KV kernel (vLLM), else 0 (see evaluate).
+    double split_kv_sms_ = 0;
     bool moe_ = false;
     double experts_ = 0, topk_ = 0, expert_inter_ = 0, shared_inter_ = 0;
     double kv_bytes_ = 2;
@@ -277,8 +281,8 @@ class TableTimingModel : public TimingModel {
     std::vector<Entry> cache_;
     std::uint64_t mask_ = 0;
     std::uint64_t hits_ = 0, misses_ = 0;
-    // decode_step_time's last key (decodes, quantized context) and its time.
-    std::int64_t last_decodes_ = -1, last_context_ = -1;
+    // decode_step_time's last key (decodes, quantized context and longest) and its time.
+    std::int64_t last_decodes_ = -1, last_context_ = -1, last_longest_ = -1;
     core::TimeNs last_ns_ = 0;
     // Warnings are raised from const pricing: first time per op only, so at most kNumOps allocations.
     mutable std::uint64_t out_of_grid_ = 0;

@@ -15,9 +15,12 @@ public:
     virtual ~TimingModel() = default;
     virtual core::TimeNs step_time(const BatchShape& batch) = 0;
     // step_time of a decode-only batch of `decodes` sequences whose KV lengths (each including its new
-    // token) sum to `context`, without building the batch; -1 when the model needs each sequence's length.
-    // Multi-step decoding prices every step of a run through this.
-    virtual core::TimeNs decode_step_time(std::int64_t /*decodes*/, std::int64_t /*context*/) { return -1; }
+    // token) sum to `context` and reach at most `longest`, without building the batch; -1 when the model
+    // needs each sequence's length. Multi-step decoding prices every step of a run through this.
+    virtual core::TimeNs decode_step_time(std::int64_t /*decodes*/, std::int64_t /*context*/,
+                                          std::int64_t /*longest*/) {
+        return -1;
+    }
     virtual std::string_view name() const = 0;
 };
 

@@ -136,6 +136,46 @@ TEST_CASE("decode step time grows with total context", "[timing][table]") {
     CHECK(m.step_seconds(prefill(1024, 8192)) > m.step_seconds(prefill(1024, 0)));
 }
 
+TEST_CASE(
+    "vLLM decode attention over unequal contexts costs as the longest while the batch fills under a wave",
+    "[timing][table]") {
+    // Llama-3.1-8B: 8 KV heads. 4 sequences = 32 blocks of work, well under the H100's 132 SMs:
+    // FlashAttention splits them for the longest sequence, which sets the step (the table's uniform batch at
+    // that length).
+    TableTimingModel m(resolve_model("Llama-3.1-8B"), find_gpu("H100-SXM"), opts());
+    BatchShape skewed;
+    skewed.decode_context = {1000, 1000, 1000, 9000};  // mean 3000
+    const double att_skewed = op_ms(m.breakdown(skewed), "attention_generation");
+    CHECK(att_skewed > op_ms(m.breakdown(decodes(4, 3000)), "attention_generation") * 1.5);
+    CHECK(att_skewed == Approx(op_ms(m.breakdown(decodes(4, 9000)), "attention_generation")).epsilon(1e-3));
+    // 64 sequences = 512 blocks, about 4 waves: a longest sequence under 4x the mean costs nothing extra.
+    BatchShape many = decodes(64, 2000);
+    many.decode_context[0] = 6000;
+    for (int i = 1; i <= 4; ++i) many.decode_context[static_cast<size_t>(i)] = 1000;  // the mean stays 2000
+    CHECK(op_ms(m.breakdown(many), "attention_generation") ==
+          Approx(op_ms(m.breakdown(decodes(64, 2000)), "attention_generation")).epsilon(1e-3));
+    // Other backends' decode kernels balance the work: the mean prices them.
+    TableTimingOptions trt = opts();
+    trt.backend = "trtllm";
+    TableTimingModel t(resolve_model("Llama-3.1-8B"), find_gpu("H100-SXM"), trt);
+    CHECK(op_ms(t.breakdown(skewed), "attention_generation") ==
+          Approx(op_ms(t.breakdown(decodes(4, 3000)), "attention_generation")).epsilon(1e-3));
+}
+
+TEST_CASE("a decode step's elementwise kernels cost at least the smallest kernel time each",
+          "[timing][table]") {
+    // Five per layer (two residual-add + norms, rotary, KV-cache write, activation): a one-token step moves a
+    // few kilobytes per kernel, far under a microsecond at HBM bandwidth, but each kernel still takes the
+    // table's smallest kernel time (2-3 us on H100).
+    TableTimingModel m(resolve_model("Llama-3.1-8B"), find_gpu("H100-SXM"), opts());
+    const double one = op_ms(m.breakdown(decodes(1, 100)), "elementwise");
+    CHECK(one > 32 * 5 * 1.5e-3);
+    CHECK(one < 32 * 5 * 10e-3);
+    // Large prefill: bandwidth, not the floor, sets them (grows with tokens).
+    CHECK(op_ms(m.breakdown(prefill(8192)), "elementwise") >
+          4 * op_ms(m.breakdown(prefill(1024)), "elementwise"));
+}
+
 TEST_CASE("MoE top k changes expert time", "[timing][table]") {
     auto model = resolve_model("Qwen3-30B-A3B");
     REQUIRE(model.is_moe());
