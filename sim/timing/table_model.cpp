@@ -816,7 +816,8 @@ StepKey TableTimingModel::make_key(const BatchShape& batch) const {
     }
     k.decodes = static_cast<std::int64_t>(batch.decode_context.size());
     k.decode_context = quantize(ctx, key_bits_);
-    k.decode_max = quantize(longest, key_bits_);
+    // Only the split-KV pricing reads the longest context: elsewhere it would only split the cache's keys.
+    k.decode_max = split_kv_sms_ > 0 ? quantize(longest, key_bits_) : 0;
     k.prefills = static_cast<std::int64_t>(batch.prefills.size());
     k.prefill_tokens = new_tokens;
     k.prefill_attention = quantize(attn, key_bits_);
@@ -1071,7 +1072,8 @@ core::TimeNs TableTimingModel::step_time(const BatchShape& batch) { return cache
 
 core::TimeNs TableTimingModel::decode_step_time(std::int64_t decodes, std::int64_t context, std::int64_t longest) {
     if (local_layers_ > 0) return -1;
-    const std::int64_t q = quantize(context, key_bits_), qmax = quantize(longest, key_bits_);
+    const std::int64_t q = quantize(context, key_bits_);
+    const std::int64_t qmax = split_kv_sms_ > 0 ? quantize(longest, key_bits_) : 0;  // as make_key
     // A run of decode steps asks for the same key many times in a row (the batch's context grows by one
     // token per sequence a step, well inside one quantization bucket): remember the last answer.
     if (decodes == last_decodes_ && q == last_context_ && qmax == last_longest_ && !cache_.empty()) {
