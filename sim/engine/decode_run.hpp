@@ -9,7 +9,9 @@
 #include <span>
 #include <vector>
 
+#include "sim/core/time.hpp"
 #include "sim/kv/kv_cache_manager.hpp"
+#include "sim/metrics/recorder.hpp"
 
 namespace dynosim::sim::engine {
 
@@ -53,5 +55,35 @@ class KvDueQueue {
     std::vector<Due> heap_;
     std::vector<std::int32_t> due_;
 };
+
+// New blocks the due requests' allocate() calls at run step `k` (0-based steps done) take from the pool: one
+// for each whose token c0 + k + 1 lies past the blocks it holds. `seq_at(pos)` is the request at a position.
+template <class SeqAt>
+std::int32_t new_blocks_due(std::span<const std::int32_t> due, std::int64_t k, std::int32_t block_tokens,
+                            SeqAt&& seq_at) {
+    std::int32_t n = 0;
+    for (const std::int32_t i : due) {
+        const auto& s = seq_at(i);
+        n += s.num_computed + k + 1 > static_cast<std::int64_t>(s.kv.blocks.size()) * block_tokens;
+    }
+    return n;
+}
+
+// The end of a run of `k` decode steps of `batch` requests at `t`: the step counters, and a request's counts
+// and record as k single steps leave them (its ITLs were added step by step).
+inline void count_decode_run(metrics::Recorder& rec, std::int64_t k, std::int64_t batch) {
+    auto& counters = rec.counters();
+    counters.steps += static_cast<std::uint64_t>(k);
+    counters.scheduled_tokens += static_cast<std::uint64_t>(k * batch);
+}
+template <class Seq>
+void close_decode_run(Seq& s, std::int64_t k, core::TimeNs t, metrics::Recorder& rec) {
+    s.num_computed += static_cast<std::int32_t>(k);
+    s.num_output += static_cast<std::int32_t>(k);
+    s.last_token_ns = t;
+    metrics::RequestRecord& r = rec.at(s.request);
+    r.generated = s.num_output;
+    r.last_token_ns = t;
+}
 
 }  // namespace dynosim::sim::engine

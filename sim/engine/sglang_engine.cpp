@@ -4,6 +4,7 @@
 #include <cmath>
 
 #include "sim/core/errors.hpp"
+#include "sim/engine/decode_run.hpp"
 #include "sim/timing/timing_model.hpp"
 #include "sim/workload/block_hashes.hpp"
 
@@ -539,18 +540,11 @@ std::int64_t SglangEngine::run_decode_steps(TimeNs& now, TimeNs horizon, timing:
     }
     if (k == 0) return 0;
     step_is_prefill_ = false;
-    auto& counters = rec_.counters();
-    counters.steps += static_cast<std::uint64_t>(k);
-    counters.scheduled_tokens += static_cast<std::uint64_t>(k * batch);
+    count_decode_run(rec_, k, batch);
     for (const Slot r : running_) {
         Seq& s = seq(r);
-        s.num_computed += static_cast<std::int32_t>(k);
+        close_decode_run(s, k, t, rec_);
         grow_private(s, s.num_computed);  // what the run's grow_private calls added up to
-        s.num_output += static_cast<std::int32_t>(k);
-        s.last_token_ns = t;
-        metrics::RequestRecord& rec = rec_.at(s.request);
-        rec.generated = s.num_output;
-        rec.last_token_ns = t;
     }
     now = t;
     busy_ns += busy;

@@ -325,11 +325,9 @@ std::int64_t TrtllmEngine::run_decode_steps(TimeNs& now, TimeNs horizon, timing:
         const TimeNs dt = timing.decode_step_time(batch, context + batch * k, longest + k);
         if (dt < 0 || t + dt >= horizon) break;
         const std::span<const std::int32_t> due = kv_due_.pop(k + 1);
-        std::int32_t new_blocks = 0;
-        for (const std::int32_t i : due) {
-            const Seq& s = slots_[static_cast<std::size_t>(active_[static_cast<std::size_t>(i)])];
-            new_blocks += s.num_computed + k + 1 > static_cast<std::int32_t>(s.kv.blocks.size()) * tpb_;
-        }
+        const std::int32_t new_blocks = new_blocks_due(due, k, tpb_, [&](std::int32_t i) -> const Seq& {
+            return slots_[static_cast<std::size_t>(active_[static_cast<std::size_t>(i)])];
+        });
         if (new_blocks > kv_.num_free_blocks()) break;  // a pause: left to schedule()
         for (const std::int32_t i : due) {
             Seq& s = slots_[static_cast<std::size_t>(active_[static_cast<std::size_t>(i)])];
@@ -346,18 +344,8 @@ std::int64_t TrtllmEngine::run_decode_steps(TimeNs& now, TimeNs horizon, timing:
         if (pub_.active()) pub_.flush(t);  // the step's KV events, published with its outputs
     }
     if (k == 0) return 0;
-    auto& counters = rec_.counters();
-    counters.steps += static_cast<std::uint64_t>(k);
-    counters.scheduled_tokens += static_cast<std::uint64_t>(k * batch);
-    for (const Slot a : active_) {
-        Seq& s = slots_[static_cast<std::size_t>(a)];
-        s.num_computed += static_cast<std::int32_t>(k);
-        s.num_output += static_cast<std::int32_t>(k);
-        s.last_token_ns = t;
-        metrics::RequestRecord& rec = rec_.at(s.request);
-        rec.generated = s.num_output;
-        rec.last_token_ns = t;
-    }
+    count_decode_run(rec_, k, batch);
+    for (const Slot a : active_) close_decode_run(slots_[static_cast<std::size_t>(a)], k, t, rec_);
     now = t;
     busy_ns += busy;
     return k;

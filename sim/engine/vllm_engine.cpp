@@ -369,16 +369,13 @@ std::int64_t VllmEngine::run_decode_steps(TimeNs& now, TimeNs horizon, timing::T
     std::int64_t k = 0;
     TimeNs t = now, start = now, busy = 0;
     EngineEventSink* sink = pub_.sink();
-    auto& counters = rec_.counters();
     while (k < left) {
         const TimeNs dt = timing.decode_step_time(batch, context + batch * k, longest + k);
         if (dt < 0 || t + dt >= horizon) break;
         const std::span<const std::int32_t> due = kv_due_.pop(k + 1);
-        std::int32_t new_blocks = 0;
-        for (const std::int32_t i : due) {
-            const Seq& s = slots_[static_cast<std::size_t>(running_[static_cast<std::size_t>(i)])];
-            new_blocks += s.num_computed + k + 1 > static_cast<std::int32_t>(s.kv.blocks.size()) * bs;
-        }
+        const std::int32_t new_blocks = new_blocks_due(due, k, bs, [&](std::int32_t i) -> const Seq& {
+            return slots_[static_cast<std::size_t>(running_[static_cast<std::size_t>(i)])];
+        });
         if (new_blocks > kv_.num_free_blocks()) break;  // a preemption: left to schedule()
         for (const std::int32_t i : due) {
             Seq& s = slots_[static_cast<std::size_t>(running_[static_cast<std::size_t>(i)])];
@@ -398,17 +395,8 @@ std::int64_t VllmEngine::run_decode_steps(TimeNs& now, TimeNs horizon, timing::T
         if (sink) pub_.flush(t);  // the step's KV events, published with its outputs
     }
     if (k == 0) return 0;
-    counters.steps += static_cast<std::uint64_t>(k);
-    counters.scheduled_tokens += static_cast<std::uint64_t>(k * batch);
-    for (const Slot slot : running_) {
-        Seq& s = slots_[static_cast<std::size_t>(slot)];
-        s.num_computed += static_cast<std::int32_t>(k);
-        s.num_output += static_cast<std::int32_t>(k);
-        s.last_token_ns = t;
-        metrics::RequestRecord& rec = rec_.at(s.request);
-        rec.generated = s.num_output;
-        rec.last_token_ns = t;
-    }
+    count_decode_run(rec_, k, batch);
+    for (const Slot slot : running_) close_decode_run(slots_[static_cast<std::size_t>(slot)], k, t, rec_);
     last_start_ns_ = start;
     last_end_ns_ = t;
     now = t;

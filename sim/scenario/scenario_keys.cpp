@@ -138,8 +138,11 @@ void add_scenario_bindings(std::vector<Binding<Opts>>& b) {
         "kv.cache_policy.plugin; vllm and trtllm backends; docs/plugins.md)"));
     add_plugin_bindings(b);  // kv.cache_policy.plugin, kv.cache_policy.plugin_params
     b.push_back(bind_key<Opts, bool>("engine.coalesce_steps", [](Opts& o) -> auto& { return o.engine.coalesce_steps; },
-        "simulator speed-up: run a worker's steps that end before its next possible input inside one event; "
-        "results are identical either way (false: one event per step)"));
+        "simulator speed-up: run a worker's steps that end before its next possible input inside one event, and "
+        "within that a stretch of decode-only steps in which no request can finish, be admitted or be preempted "
+        "as one loop over step times (multi-step decoding: ITLs added once per step, KV allocated only for "
+        "requests that cross a block); results are identical either way (tested per backend; false: one event "
+        "per step)"));
     // SGLang (python/sglang/srt/server_args.py, managers/schedule_policy.py).
     b.push_back(bind_key<Opts, std::string>("engine.sglang.schedule_policy", [](Opts& o) -> auto& { return o.engine.sglang.schedule_policy; },
         "SGLang --schedule-policy: lpm (longest cached prefix first, fcfs when > 128 wait), dfs-weight (radix "
