@@ -1,8 +1,9 @@
-// Multi-step decoding (Engine::run_decode_steps) for the paged-block engines (vLLM, TensorRT-LLM): in a run
-// of decode steps every request of the batch grows by one token a step, and its per-step allocate() call
-// does something only every block_size tokens (a new block, a block to register under its hash). This
-// queue says which requests have such a call due at which step of the run, in the order the scheduler
-// visits them, so a run costs O(1) per step plus the allocations themselves.
+// Multi-step decoding (Engine::run_decode_steps). For the paged-block engines (vLLM, TensorRT-LLM): in a
+// run of decode steps every request of the batch grows by one token a step, and its per-step allocate() call
+// does something only every block_size tokens (a new block, a block to register under its hash). KvDueQueue
+// says which requests have such a call due at which step of the run, in the order the scheduler visits
+// them, so a run costs O(1) per step plus the allocations themselves. All three engines close a run with
+// count_decode_run / close_decode_run.
 #pragma once
 #include <algorithm>
 #include <cstdint>
