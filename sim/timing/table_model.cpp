@@ -809,11 +809,24 @@ StepKey TableTimingModel::make_key(const BatchShape& batch) const {
         attn += n * (2 * c + n);
         last += p.last_chunk ? 1 : 0;
     }
-    std::int64_t ctx = 0, longest = 0;
-    for (const std::int32_t c : batch.decode_context) {
-        ctx += c;
-        longest = std::max<std::int64_t>(longest, c);
+    // Four independent sums and maxima: one long dependency chain would make this loop the cached
+    // estimate's whole cost at a few hundred sequences.
+    const std::int32_t* dc = batch.decode_context.data();
+    const std::size_t nd = batch.decode_context.size();
+    std::int64_t sum4[4] = {0, 0, 0, 0};
+    std::int32_t max4[4] = {0, 0, 0, 0};
+    std::size_t i = 0;
+    for (; i + 4 <= nd; i += 4)
+        for (int j = 0; j < 4; ++j) {
+            sum4[j] += dc[i + j];
+            max4[j] = std::max(max4[j], dc[i + j]);
+        }
+    for (; i < nd; ++i) {
+        sum4[0] += dc[i];
+        max4[0] = std::max(max4[0], dc[i]);
     }
+    const std::int64_t ctx = sum4[0] + sum4[1] + sum4[2] + sum4[3];
+    const std::int32_t longest = std::max(std::max(max4[0], max4[1]), std::max(max4[2], max4[3]));
     k.decodes = static_cast<std::int64_t>(batch.decode_context.size());
     k.decode_context = quantize(ctx, key_bits_);
     // Only the split-KV pricing reads the longest context: elsewhere it would only split the cache's keys.
