@@ -55,16 +55,26 @@ double hermite(double y0, double y1, double d0, double d1, double h, double t) {
            (t3 - t2) * h * d1;
 }
 
+namespace {
+// The nearest two measured points on each side of i on a line of n points (n where there is none).
+struct Bracket {
+    std::size_t lo[2], hi[2];
+};
+Bracket bracket(const double* logy, std::size_t stride, std::size_t n, std::size_t i) {
+    Bracket b{{n, n}, {n, n}};
+    for (std::size_t j = i, found = 0; j-- > 0 && found < 2;)
+        if (!std::isnan(logy[j * stride])) b.lo[found++] = j;
+    for (std::size_t j = i + 1, found = 0; j < n && found < 2; ++j)
+        if (!std::isnan(logy[j * stride])) b.hi[found++] = j;
+    return b;
+}
+}  // namespace
+
 double held_out_log(std::span<const double> logx, const double* logy, std::size_t stride, std::size_t i,
                     Interp interp) {
     const std::size_t n = logx.size();
     auto y = [&](std::size_t j) { return logy[j * stride]; };
-    // Nearest two measured points on each side of i.
-    std::size_t lo[2] = {n, n}, hi[2] = {n, n};
-    for (std::size_t j = i, found = 0; j-- > 0 && found < 2;)
-        if (!std::isnan(y(j))) lo[found++] = j;
-    for (std::size_t j = i + 1, found = 0; j < n && found < 2; ++j)
-        if (!std::isnan(y(j))) hi[found++] = j;
+    const auto [lo, hi] = bracket(logy, stride, n, i);
     if (lo[0] == n || hi[0] == n) return std::nan("");
     const std::size_t a = lo[0], b = hi[0];
     const double h = logx[b] - logx[a], t = (logx[i] - logx[a]) / h;
@@ -86,11 +96,7 @@ double held_out_roughness(std::span<const double> logx, const double* logy, std:
                           std::size_t i) {
     const std::size_t n = logx.size();
     auto y = [&](std::size_t j) { return logy[j * stride]; };
-    std::size_t lo[2] = {n, n}, hi[2] = {n, n};
-    for (std::size_t j = i, found = 0; j-- > 0 && found < 2;)
-        if (!std::isnan(y(j))) lo[found++] = j;
-    for (std::size_t j = i + 1, found = 0; j < n && found < 2; ++j)
-        if (!std::isnan(y(j))) hi[found++] = j;
+    const auto [lo, hi] = bracket(logy, stride, n, i);
     if (lo[0] == n || hi[0] == n) return std::nan("");
     // |y_p - the line through (x_l, y_l), (x_r, y_r) at x_p|
     auto off_line = [&](std::size_t p, std::size_t l, std::size_t r) {
