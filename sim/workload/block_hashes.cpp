@@ -46,33 +46,41 @@ void engine_block_hashes(const Request& r, std::int32_t block_size, std::int32_t
 
     // Chain of trace blocks folded so far: `chain` identifies tokens [0, chained_upto).
     std::uint64_t chain = 0x51ed270b27d4e5a3ULL;
-    std::int64_t chained_upto = 0;
-    std::uint64_t prev_key = chain;  // per-block chain when groups are single blocks
-    for (std::int64_t i = 0; i < nblocks; ++i) {
-        const std::int64_t lo = i * bs;
-        const std::int64_t hi = lo + bs;  // exclusive
-        std::uint64_t key;
-        if (hi <= covered) {
-            // Fold every trace block this engine block reaches into the chain.
-            while (chained_upto < hi) {
+    out.reserve(out.size() + static_cast<std::size_t>(nblocks));
+    // Engine blocks whose tokens the trace hashes cover entirely.
+    const std::int64_t ncov = std::clamp<std::int64_t>(covered / bs, 0, nblocks);
+    std::int64_t i = 0;
+    if (g > 1) {
+        // Nested: the group is (trace chain, which run of g blocks inside the trace block); its key is
+        // hashed once for its g blocks, and the loops count instead of dividing (this runs for every block
+        // of every admitted prompt).
+        const std::int64_t per_trace = tb / bs;
+        for (std::size_t t = 0; i < ncov; ++t) {
+            chain = core::hash_combine(chain, r.block_hashes[t]);
+            for (std::int64_t run = 0; run * g < per_trace && i < ncov; ++run) {
+                const std::uint64_t group = block_group(core::hash_combine(chain, static_cast<std::uint64_t>(run)));
+                for (std::int64_t sub = 0; sub < g && i < ncov; ++sub, ++i)
+                    out.push_back(group | static_cast<std::uint64_t>(sub));
+            }
+        }
+    } else {
+        // Not nested: chain block by block, with where the block starts inside its trace block.
+        std::int64_t chained_upto = 0;
+        std::uint64_t prev_key = chain;
+        for (; i < ncov; ++i) {
+            const std::int64_t lo = i * bs;
+            while (chained_upto < lo + bs) {
                 chain = core::hash_combine(chain, r.block_hashes[static_cast<std::size_t>(chained_upto / tb)]);
                 chained_upto += tb;
             }
-            if (g > 1) {
-                // Nested: the group is (trace chain, which run of g blocks inside the trace block).
-                const std::int64_t in_trace = (lo % tb) / bs;
-                key = block_group(core::hash_combine(chain, static_cast<std::uint64_t>(in_trace / g))) |
-                      static_cast<std::uint64_t>(in_trace % g);
-            } else {
-                // Not nested: chain block by block, with where the block starts inside its trace block.
-                key = block_group(core::hash_combine(core::hash_combine(prev_key, chain), static_cast<std::uint64_t>(lo % tb)));
-            }
-        } else {
-            key = block_group(core::hash_combine(own, static_cast<std::uint64_t>(i / ug))) |
-                  static_cast<std::uint64_t>(i % ug);
+            prev_key = block_group(core::hash_combine(core::hash_combine(prev_key, chain), static_cast<std::uint64_t>(lo % tb)));
+            out.push_back(prev_key);
         }
-        out.push_back(key);
-        prev_key = key;
+    }
+    // The rest is the request's own: groups of ug blocks keyed by (request, salt, group index).
+    while (i < nblocks) {
+        const std::uint64_t group = block_group(core::hash_combine(own, static_cast<std::uint64_t>(i / ug)));
+        for (std::int64_t sub = i % ug; sub < ug && i < nblocks; ++sub, ++i) out.push_back(group | static_cast<std::uint64_t>(sub));
     }
 }
 
