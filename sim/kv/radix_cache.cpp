@@ -80,12 +80,17 @@ void RadixCache::unindex(std::uint64_t key) {
         return;
     }
     const std::uint64_t group = block_group(key);
-    const std::int32_t r = by_group_.find(group);
+    // A chain's nodes are evicted bottom up, group after group: remember the last group's record.
+    std::int32_t r = unindex_record_;
+    if (r < 0 || record_group_[static_cast<std::size_t>(r)] != group || record_count_[static_cast<std::size_t>(r)] == 0)
+        r = by_group_.find(group);
     DYNOSIM_ASSERT(r >= 0);
     slot(r, sub) = kNone;
+    unindex_record_ = r;
     if (--record_count_[static_cast<std::size_t>(r)] == 0) {
         by_group_.erase(group);
         free_records_.push_back(r);
+        unindex_record_ = -1;
     }
 }
 
@@ -186,8 +191,7 @@ void RadixCache::push_candidate(NodeId n) {
 void RadixCache::rebuild_heap() {
     std::size_t out = 0;
     for (const HeapEntry& e : heap_) {
-        const Node& x = nodes_[idx(e.node)];
-        if (x.gen == e.gen && x.stamp == e.stamp && evictable_leaf(e.node)) heap_[out++] = e;
+        if (current(e)) heap_[out++] = e;
     }
     heap_.resize(out);
     // Several live entries may name one node (stamped, pushed, stamped again); keep one.
@@ -222,12 +226,27 @@ std::int64_t RadixCache::evict(std::int64_t tokens) {
         std::pop_heap(heap_.begin(), heap_.end(), cmp);
         const HeapEntry e = heap_.back();
         heap_.pop_back();
-        const Node& x = nodes_[idx(e.node)];
-        if (x.gen != e.gen || x.stamp != e.stamp || !evictable_leaf(e.node)) continue;  // stale
-        const NodeId parent = x.parent;
-        remove_leaf(e.node);
-        freed += node_tokens_;
-        if (parent != kRoot) push_candidate(parent);
+        if (!current(e)) continue;  // stale
+        NodeId n = e.node;
+        for (;;) {
+            const NodeId parent = nodes_[idx(n)].parent;
+            remove_leaf(n);
+            freed += node_tokens_;
+            if (parent == kRoot || !evictable_leaf(parent)) break;
+            // The parent is now a leaf carrying its subtree's latest stamp. When it comes before every
+            // queued entry it would be popped next anyway: evict it now, without the heap round trip
+            // (a request's path is a chain of hundreds of nodes).
+            const HeapEntry pe{nodes_[idx(parent)].stamp, parent, nodes_[idx(parent)].gen};
+            while (!heap_.empty() && !current(heap_.front())) {
+                std::pop_heap(heap_.begin(), heap_.end(), cmp);
+                heap_.pop_back();
+            }
+            if (freed >= tokens || (!heap_.empty() && !later(heap_.front(), pe))) {
+                push_candidate(parent);
+                break;
+            }
+            n = parent;
+        }
     }
     return freed;
 }

@@ -100,6 +100,11 @@ private:
         const Node& x = nodes_[idx(n)];
         return n != kRoot && x.live && x.lock == 0 && x.first_child == kNone;
     }
+    // A heap entry still names an evictable leaf with the stamp it was queued with.
+    bool current(const HeapEntry& e) const {
+        const Node& x = nodes_[idx(e.node)];
+        return x.gen == e.gen && x.stamp == e.stamp && evictable_leaf(e.node);
+    }
     void push_candidate(NodeId n);
     void stamp(NodeId n);
     void rebuild_heap();
@@ -114,6 +119,7 @@ private:
     std::vector<std::int32_t> record_count_;
     std::vector<NodeId> slots_;  // group_blocks_ per record
     std::vector<std::int32_t> free_records_;
+    std::int32_t unindex_record_ = -1;  // record of the last unindexed key's group (a hint, revalidated)
     std::vector<Overflow> overflow_;
     std::vector<HeapEntry> heap_;  // min-heap on (stamp, node) of evictable leaves, with stale entries
     std::uint64_t clock_ = 0;
