@@ -11,11 +11,12 @@ PrefixIndex::PrefixIndex(std::int32_t max_entries) {
     const auto cap = std::bit_ceil(static_cast<std::size_t>(max_entries < 8 ? 8 : max_entries) * 2);
     slots_.assign(cap, Slot{});
     mask_ = cap - 1;
+    shift_ = 64 - std::countr_zero(cap);
 }
 
 bool PrefixIndex::insert(std::uint64_t hash, BlockId block) {
     const std::uint64_t key = normalize(hash);
-    std::size_t i = key & mask_;
+    std::size_t i = home(key);
     for (;; i = (i + 1) & mask_) {
         if (slots_[i].key == key) return false;
         if (slots_[i].key == kEmpty) break;
@@ -28,7 +29,7 @@ bool PrefixIndex::insert(std::uint64_t hash, BlockId block) {
 
 void PrefixIndex::erase(std::uint64_t hash) {
     const std::uint64_t key = normalize(hash);
-    std::size_t i = key & mask_;
+    std::size_t i = home(key);
     while (slots_[i].key != key) {
         DYNOSIM_ASSERT(slots_[i].key != kEmpty);
         i = (i + 1) & mask_;
@@ -36,9 +37,9 @@ void PrefixIndex::erase(std::uint64_t hash) {
     // Backward-shift deletion: move later entries of the run into the hole when their home slot allows.
     for (std::size_t j = (i + 1) & mask_;; j = (j + 1) & mask_) {
         if (slots_[j].key == kEmpty) break;
-        const std::size_t home = slots_[j].key & mask_;
-        // Entry j may move to i if i lies cyclically in [home, j).
-        const bool movable = ((j - home) & mask_) >= ((j - i) & mask_);
+        const std::size_t h = home(slots_[j].key);
+        // Entry j may move to i if i lies cyclically in [h, j).
+        const bool movable = ((j - h) & mask_) >= ((j - i) & mask_);
         if (movable) {
             slots_[i] = slots_[j];
             i = j;

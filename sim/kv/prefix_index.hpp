@@ -1,8 +1,10 @@
 // Map from a block's chained prefix hash to the block holding it: open addressing with linear probing
-// over one flat array sized once for the pool (at most one entry per block). The keys are already
-// well-mixed 64-bit hashes, so their low bits index the table directly; deletion shifts the following
-// run back, so there are no tombstones and a lookup touches one cache line in the common case. This map
-// is hit for every block a request fills or evicts, which makes it the hottest structure of a replay.
+// over one flat array sized once for the pool (at most one entry per block). The home slot is taken from
+// the high bits of key x 2^64/phi (Fibonacci hashing): group keys (kv/block_key.hpp) have their low six
+// bits zero, so indexing by low bits would use one slot in 64 and build long probe runs. Deletion shifts
+// the following run back, so there are no tombstones and a lookup touches one cache line in the common
+// case. This map is hit for every group a request fills or evicts, one of the hottest structures of a
+// replay.
 #pragma once
 #include <cstdint>
 #include <vector>
@@ -17,7 +19,7 @@ public:
 
     BlockId find(std::uint64_t hash) const {
         const std::uint64_t key = normalize(hash);
-        for (std::size_t i = key & mask_;; i = (i + 1) & mask_) {
+        for (std::size_t i = home(key);; i = (i + 1) & mask_) {
             const Slot& s = slots_[i];
             if (s.key == key) return s.block;
             if (s.key == kEmpty) return kNoBlock;
@@ -36,9 +38,13 @@ private:
         BlockId block = kNoBlock;
     };
     static std::uint64_t normalize(std::uint64_t h) { return h == kEmpty ? 1 : h; }
+    std::size_t home(std::uint64_t key) const {
+        return static_cast<std::size_t>((key * 0x9e3779b97f4a7c15ULL) >> shift_);
+    }
 
     std::vector<Slot> slots_;
     std::size_t mask_ = 0;
+    int shift_ = 63;  // 64 - log2(capacity)
     std::int32_t size_ = 0;
 };
 
