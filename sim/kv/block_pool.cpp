@@ -9,7 +9,7 @@ namespace dynosim::sim::kv {
 BlockPool::BlockPool(std::int32_t num_blocks, bool prefix_caching, std::unique_ptr<CachePolicy> policy,
                      std::int32_t group_blocks)
     : meta_(static_cast<std::size_t>(num_blocks)),
-      by_group_(prefix_caching ? num_blocks : 1),
+      by_group_(prefix_caching ? num_blocks / group_blocks : 1),  // grows if groups are partly filled
       group_blocks_(group_blocks),
       policy_(std::move(policy)),
       prefix_caching_(prefix_caching) {

@@ -6,12 +6,23 @@
 
 namespace dynosim::sim::kv {
 
-PrefixIndex::PrefixIndex(std::int32_t max_entries) {
+PrefixIndex::PrefixIndex(std::int32_t expected_entries) {
     // At most half full, so probe runs stay short.
-    const auto cap = std::bit_ceil(static_cast<std::size_t>(max_entries < 8 ? 8 : max_entries) * 2);
+    resize(std::bit_ceil(static_cast<std::size_t>(expected_entries < 8 ? 8 : expected_entries) * 2));
+}
+
+void PrefixIndex::resize(std::size_t cap) {
+    std::vector<Slot> old;
+    old.swap(slots_);
     slots_.assign(cap, Slot{});
     mask_ = cap - 1;
     shift_ = 64 - std::countr_zero(cap);
+    for (const Slot& s : old) {
+        if (s.key == kEmpty) continue;
+        std::size_t i = home(s.key);
+        while (slots_[i].key != kEmpty) i = (i + 1) & mask_;
+        slots_[i] = s;
+    }
 }
 
 bool PrefixIndex::insert(std::uint64_t hash, BlockId block) {
@@ -21,7 +32,11 @@ bool PrefixIndex::insert(std::uint64_t hash, BlockId block) {
         if (slots_[i].key == key) return false;
         if (slots_[i].key == kEmpty) break;
     }
-    DYNOSIM_ASSERT(static_cast<std::size_t>(size_ + 1) * 2 <= slots_.size());
+    if (static_cast<std::size_t>(size_ + 1) * 2 > slots_.size()) {
+        // Grown while the cache warms up, never in the steady state (entries are bounded by the pool).
+        resize(slots_.size() * 2);
+        for (i = home(key); slots_[i].key != kEmpty; i = (i + 1) & mask_) {}
+    }
     slots_[i] = Slot{key, block};
     ++size_;
     return true;

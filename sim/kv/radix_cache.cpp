@@ -13,7 +13,7 @@ bool later(const auto& a, const auto& b) { return a.stamp != b.stamp ? a.stamp >
 }  // namespace
 
 RadixCache::RadixCache(std::int32_t node_tokens, std::int32_t max_nodes, std::int32_t group_blocks)
-    : node_tokens_(node_tokens), by_group_(max_nodes + 1), group_blocks_(group_blocks) {
+    : node_tokens_(node_tokens), by_group_(max_nodes / group_blocks + 1), group_blocks_(group_blocks) {
     DYNOSIM_ASSERT(group_blocks >= 1 && group_blocks <= static_cast<std::int32_t>(kBlockSubMask + 1));
     DYNOSIM_ASSERT(node_tokens >= 1 && max_nodes >= 1);
     nodes_.resize(static_cast<std::size_t>(max_nodes) + 1);
