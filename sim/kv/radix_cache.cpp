@@ -17,6 +17,7 @@ RadixCache::RadixCache(std::int32_t node_tokens, std::int32_t max_nodes, std::in
     DYNOSIM_ASSERT(group_blocks >= 1 && group_blocks <= static_cast<std::int32_t>(kBlockSubMask + 1));
     DYNOSIM_ASSERT(node_tokens >= 1 && max_nodes >= 1);
     nodes_.resize(static_cast<std::size_t>(max_nodes) + 1);
+    up_.resize(static_cast<std::size_t>(max_nodes) + 1);
     nodes_[0].live = true;
     free_nodes_.reserve(static_cast<std::size_t>(max_nodes));
     for (NodeId n = max_nodes; n >= 1; --n) free_nodes_.push_back(n);
@@ -130,9 +131,8 @@ RadixCache::NodeId RadixCache::insert(std::span<const std::uint64_t> keys, std::
             free_nodes_.pop_back();
             Node& nx = nodes_[idx(x)];
             nx.key = key;
-            nx.parent = cur;
+            up_[idx(x)] = Up{cur, 0};
             nx.first_child = nx.last_child = nx.next_sib = kNone;
-            nx.lock = 0;
             nx.stamp = 0;
             nx.live = true;
             Node& p = nodes_[idx(cur)];
@@ -151,14 +151,14 @@ RadixCache::NodeId RadixCache::insert(std::span<const std::uint64_t> keys, std::
 }
 
 void RadixCache::lock(NodeId n) {
-    for (; n != kRoot && n != kNone; n = nodes_[idx(n)].parent)
-        if (nodes_[idx(n)].lock++ == 0) ++locked_;
+    for (; n != kRoot && n != kNone; n = up_[idx(n)].parent)
+        if (up_[idx(n)].lock++ == 0) ++locked_;
 }
 
 void RadixCache::unlock(NodeId n) {
     const NodeId start = n;
-    for (; n != kRoot && n != kNone; n = nodes_[idx(n)].parent) {
-        Node& x = nodes_[idx(n)];
+    for (; n != kRoot && n != kNone; n = up_[idx(n)].parent) {
+        Up& x = up_[idx(n)];
         DYNOSIM_ASSERT(x.lock > 0);
         if (--x.lock == 0) --locked_;
     }
@@ -174,8 +174,8 @@ void RadixCache::relock(NodeId old, NodeId now) {
     // Above `old` the +1 of lock(now) and the -1 of unlock(old) cancel, and those nodes stay locked (old
     // holds them) in between, so the locked count moves the same way.
     NodeId n = now;
-    for (; n != kRoot && n != kNone && n != old; n = nodes_[idx(n)].parent)
-        if (nodes_[idx(n)].lock++ == 0) ++locked_;
+    for (; n != kRoot && n != kNone && n != old; n = up_[idx(n)].parent)
+        if (up_[idx(n)].lock++ == 0) ++locked_;
     if (n == old) push_candidate(old);  // as unlock(old) does; a no-op while it has the new child
     else unlock(old);
 }
@@ -205,7 +205,7 @@ void RadixCache::rebuild_heap() {
 
 void RadixCache::remove_leaf(NodeId n) {
     Node& x = nodes_[idx(n)];
-    Node& p = nodes_[idx(x.parent)];
+    Node& p = nodes_[idx(up_[idx(n)].parent)];
     if (x.prev_sib != kNone) nodes_[idx(x.prev_sib)].next_sib = x.next_sib;
     else p.first_child = x.next_sib;
     if (x.next_sib != kNone) nodes_[idx(x.next_sib)].prev_sib = x.prev_sib;
@@ -229,7 +229,7 @@ std::int64_t RadixCache::evict(std::int64_t tokens) {
         if (!current(e)) continue;  // stale
         NodeId n = e.node;
         for (;;) {
-            const NodeId parent = nodes_[idx(n)].parent;
+            const NodeId parent = up_[idx(n)].parent;
             remove_leaf(n);
             freed += node_tokens_;
             if (parent == kRoot || !evictable_leaf(parent)) break;
