@@ -237,13 +237,20 @@ std::int64_t RadixCache::evict(std::int64_t tokens) {
             // queued entry it would be popped next anyway: evict it now, without the heap round trip
             // (a request's path is a chain of hundreds of nodes).
             const HeapEntry pe{nodes_[idx(parent)].stamp, parent, nodes_[idx(parent)].gen};
-            while (!heap_.empty() && !current(heap_.front())) {
-                std::pop_heap(heap_.begin(), heap_.end(), cmp);
-                heap_.pop_back();
-            }
-            if (freed >= tokens || (!heap_.empty() && !later(heap_.front(), pe))) {
+            if (freed >= tokens) {
                 push_candidate(parent);
                 break;
+            }
+            if (!heap_.empty() && !later(heap_.front(), pe)) {
+                // Something queued may come first; stale entries do not count.
+                while (!heap_.empty() && !current(heap_.front())) {
+                    std::pop_heap(heap_.begin(), heap_.end(), cmp);
+                    heap_.pop_back();
+                }
+                if (!heap_.empty() && !later(heap_.front(), pe)) {
+                    push_candidate(parent);
+                    break;
+                }
             }
             n = parent;
         }
