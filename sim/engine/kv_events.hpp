@@ -39,9 +39,9 @@ public:
     virtual void prefill_done(std::int32_t /*worker*/, std::uint64_t /*request*/, core::TimeNs /*now*/) {}
 };
 
-// Buffers one engine's KV events during a step and hands them to the sink at the step's end. Holds the
-// key each block is cached under, so an eviction (seen through EvictionTap) names the key it drops.
-class KvEventPublisher {
+// Buffers one engine's KV events during a step and hands them to the sink at the step's end. The engine's
+// block pool tells it of evictions (kv::EvictionObserver).
+class KvEventPublisher final : public kv::EvictionObserver {
 public:
     void init(std::int32_t worker, std::int32_t num_blocks) {
         worker_ = worker;
@@ -65,6 +65,7 @@ public:
         cached_[i] = 0;
     }
     bool cached(kv::BlockId b) const { return cached_[static_cast<std::size_t>(b)] != 0; }
+    void evicted(kv::BlockId b, std::uint64_t /*key*/) override { reused(b); }
     // Publishes what the step buffered, stamped `now`.
     void flush(core::TimeNs now) {
         if (!sink_) {
@@ -88,27 +89,6 @@ private:
     std::vector<std::uint64_t> key_of_block_;
     std::vector<std::uint8_t> cached_;
     std::vector<Pending> pending_;
-};
-
-// A cache policy that forwards to another and tells the publisher which free block is reused next (the
-// victim whose cached prefix the pool is about to evict).
-class EvictionTap final : public kv::CachePolicy {
-public:
-    EvictionTap(std::unique_ptr<kv::CachePolicy> inner, KvEventPublisher& pub) : inner_(std::move(inner)), pub_(pub) {}
-    void reset(kv::BlockId first, kv::BlockId last) override { inner_->reset(first, last); }
-    void on_freed(kv::BlockId b, bool cached) override { inner_->on_freed(b, cached); }
-    void on_reused(kv::BlockId b) override { inner_->on_reused(b); }
-    kv::BlockId pop_victim() override {
-        const kv::BlockId b = inner_->pop_victim();
-        pub_.reused(b);
-        return b;
-    }
-    std::int32_t size() const override { return inner_->size(); }
-    std::string_view name() const override { return inner_->name(); }
-
-private:
-    std::unique_ptr<kv::CachePolicy> inner_;
-    KvEventPublisher& pub_;
 };
 
 // After kv.allocate(): publishes the blocks of `seq` from `from` on that became the pool's holder of their

@@ -19,10 +19,11 @@ TrtllmEngine::TrtllmEngine(const EngineOptions& opts, std::int32_t num_blocks, s
       group_blocks_(workload::group_blocks(wl, opts.trtllm.tokens_per_block)),
       // BlockPool keeps block 0 back (vLLM's null block); TRT-LLM has none, so one more.
       kv_(opts.trtllm.tokens_per_block, kv::BlockPool(num_blocks + 1, opts.enable_prefix_caching,
-                                                      std::make_unique<EvictionTap>(kv::make_cache_policy(kv::CachePolicySpec{opts.cache_policy, opts.cache_policy_plugin, opts.cache_policy_plugin_params}), pub_), group_blocks_)),
+                                                      kv::make_cache_policy(kv::CachePolicySpec{opts.cache_policy, opts.cache_policy_plugin, opts.cache_policy_plugin_params}), group_blocks_)),
       max_utilization_(opts.trtllm.capacity_scheduler_policy == "MAX_UTILIZATION") {
     DYNOSIM_ASSERT(opts_.max_model_len > 0 && num_blocks >= 1);
     pub_.init(worker_index, num_blocks + 1);
+    kv_.set_eviction_observer(&pub_);
 }
 
 bool TrtllmEngine::enqueue(std::uint64_t request, TimeNs /*now*/) {

@@ -84,7 +84,7 @@ private:
     const workload::Workload& wl_;
     metrics::Recorder& rec_;
     std::int32_t group_blocks_;
-    KvEventPublisher pub_;  // before kv_: the pool's policy reports evictions to it
+    KvEventPublisher pub_;  // before kv_: the pool reports evictions to it
     kv::KvCacheManager kv_;
     // kv_.allocate, then publishes the blocks it registered.
     bool allocate(Seq& s, std::int32_t hits, std::int32_t total, std::int32_t computed) {

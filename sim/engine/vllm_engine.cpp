@@ -24,9 +24,10 @@ VllmEngine::VllmEngine(const EngineOptions& opts, std::int32_t num_blocks, std::
                   tap_ = tap.get();
                   p = std::move(tap);
               }
-              return std::make_unique<EvictionTap>(std::move(p), pub_);
+              return p;
           }(), group_blocks_)) {
     pub_.init(worker_index, num_blocks);
+    kv_.set_eviction_observer(&pub_);
     DYNOSIM_ASSERT(opts_.max_num_batched_tokens > 0 && opts_.max_num_seqs > 0 && opts_.max_model_len > 0);
 }
 

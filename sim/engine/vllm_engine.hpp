@@ -91,7 +91,7 @@ private:
     const workload::Workload& wl_;
     metrics::Recorder& rec_;
     std::int32_t group_blocks_;  // positions per prefix-key group (see kv/block_key.hpp)
-    KvEventPublisher pub_;       // before kv_: the pool's policy reports evictions to it
+    KvEventPublisher pub_;       // before kv_: the pool reports evictions to it
     std::unique_ptr<kv::Kvbm> kvbm_;  // before kv_: the pool's policy may offload to it
     KvbmTap* tap_ = nullptr;          // in the pool's policy chain when kvbm_ is set
     kv::KvCacheManager kv_;

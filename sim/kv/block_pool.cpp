@@ -5,7 +5,6 @@
 
 namespace dynosim::sim::kv {
 
-
 BlockPool::BlockPool(std::int32_t num_blocks, bool prefix_caching, std::unique_ptr<CachePolicy> policy,
                      std::int32_t group_blocks)
     : meta_(static_cast<std::size_t>(num_blocks)),
@@ -15,6 +14,7 @@ BlockPool::BlockPool(std::int32_t num_blocks, bool prefix_caching, std::unique_p
       prefix_caching_(prefix_caching) {
     DYNOSIM_ASSERT(num_blocks >= 2);
     DYNOSIM_ASSERT(group_blocks >= 1 && group_blocks <= static_cast<std::int32_t>(kBlockSubMask + 1));
+    lru_ = dynamic_cast<LruCachePolicy*>(policy_.get());
     policy_->reset(1, num_blocks - 1);
     meta_[0].ref = 1;  // the null block is permanently in use
 }
@@ -49,16 +49,20 @@ std::int32_t BlockPool::new_record(std::uint64_t group) {
 
 void BlockPool::touch(BlockId b) {
     Meta& m = meta_[static_cast<std::size_t>(b)];
-    if (m.ref == 0) policy_->on_reused(b);
+    if (m.ref == 0) {
+        if (lru_) lru_->on_reused(b);
+        else policy_->on_reused(b);
+    }
     ++m.ref;
 }
 
 BlockId BlockPool::allocate() {
-    const BlockId b = policy_->pop_victim();
+    const BlockId b = lru_ ? lru_->pop_victim() : policy_->pop_victim();
     Meta& m = meta_[static_cast<std::size_t>(b)];
     DYNOSIM_ASSERT(m.ref == 0);
     if (m.record >= 0) {
         Record& rec = records_[static_cast<std::size_t>(m.record)];
+        if (observer_) observer_->evicted(b, rec.group | m.sub);
         slot(m.record, m.sub) = kNoBlock;
         if (--rec.count == 0) {
             by_group_.erase(rec.group);
@@ -75,7 +79,10 @@ BlockId BlockPool::allocate() {
 void BlockPool::release(BlockId b) {
     Meta& m = meta_[static_cast<std::size_t>(b)];
     DYNOSIM_ASSERT(m.ref > 0);
-    if (--m.ref == 0) policy_->on_freed(b, m.record >= 0);
+    if (--m.ref == 0) {
+        if (lru_) lru_->on_freed(b, m.record >= 0);
+        else policy_->on_freed(b, m.record >= 0);
+    }
 }
 
 void BlockPool::register_key(BlockId b, std::uint64_t key, Cursor& c, std::int32_t depth) {
@@ -91,7 +98,7 @@ void BlockPool::register_key(BlockId b, std::uint64_t key, Cursor& c, std::int32
     ++records_[static_cast<std::size_t>(c.record)].count;
     m.record = c.record;
     m.sub = sub;
-    policy_->on_cached(b, depth);
+    if (!lru_) policy_->on_cached(b, depth);  // LRU ignores it
 }
 
 }  // namespace dynosim::sim::kv

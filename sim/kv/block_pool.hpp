@@ -15,6 +15,14 @@
 
 namespace dynosim::sim::kv {
 
+// Told when a block that holds a cached prefix key is handed out for new content (its key is evicted), at
+// that moment. Engines publish it as a KV "removed" event.
+class EvictionObserver {
+public:
+    virtual ~EvictionObserver() = default;
+    virtual void evicted(BlockId b, std::uint64_t key) = 0;
+};
+
 struct BlockPoolStats {
     std::uint64_t allocations = 0;
     std::uint64_t evictions = 0;  // cached prefixes dropped because their block was reused
@@ -66,6 +74,7 @@ public:
     // Registers a now-full block under its prefix key (first holder wins, as a hit needs only one).
     // `depth`: the block's position in its request's prefix chain, passed to the cache policy.
     void register_key(BlockId b, std::uint64_t key, Cursor& c, std::int32_t depth = -1);
+    void set_eviction_observer(EvictionObserver* o) { observer_ = o; }
     const BlockPoolStats& stats() const { return stats_; }
     const CachePolicy& policy() const { return *policy_; }
 
@@ -94,6 +103,10 @@ private:
     std::vector<std::int32_t> free_records_;
     std::int32_t group_blocks_;
     std::unique_ptr<CachePolicy> policy_;
+    // The built-in LRU when it is the policy: called directly (every block allocated and freed goes
+    // through the policy, and most runs use LRU).
+    LruCachePolicy* lru_ = nullptr;
+    EvictionObserver* observer_ = nullptr;
     bool prefix_caching_;
     BlockPoolStats stats_;
 };

@@ -18,32 +18,6 @@ void LruCachePolicy::reset(BlockId first, BlockId last) {
     for (BlockId b = first; b <= last; ++b) on_freed(b, false);
 }
 
-void LruCachePolicy::on_freed(BlockId b, bool /*cached*/) {
-    prev_[b] = tail_;
-    next_[b] = kNoBlock;
-    if (tail_ != kNoBlock) next_[tail_] = b;
-    else head_ = b;
-    tail_ = b;
-    ++size_;
-}
-
-void LruCachePolicy::unlink(BlockId b) {
-    if (prev_[b] != kNoBlock) next_[prev_[b]] = next_[b];
-    else head_ = next_[b];
-    if (next_[b] != kNoBlock) prev_[next_[b]] = prev_[b];
-    else tail_ = prev_[b];
-    prev_[b] = next_[b] = kNoBlock;
-    --size_;
-}
-
-void LruCachePolicy::on_reused(BlockId b) { unlink(b); }
-
-BlockId LruCachePolicy::pop_victim() {
-    const BlockId b = head_;
-    unlink(b);
-    return b;
-}
-
 std::unique_ptr<CachePolicy> make_cache_policy(std::string_view name) {
     if (name == "lru") return std::make_unique<LruCachePolicy>();
     if (name == "lfu") return std::make_unique<LfuCachePolicy>();

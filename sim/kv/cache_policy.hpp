@@ -34,17 +34,37 @@ public:
 
 // vLLM's FreeKVCacheBlockQueue: a doubly linked list over block ids; freed blocks go to the tail, the
 // victim is the head (least recently freed). Intrusive arrays: no allocation after reset.
+// Defined here so the block pool's direct calls inline.
 class LruCachePolicy final : public CachePolicy {
 public:
     void reset(BlockId first, BlockId last) override;
-    void on_freed(BlockId b, bool cached) override;
-    void on_reused(BlockId b) override;
-    BlockId pop_victim() override;
+    void on_freed(BlockId b, bool /*cached*/) override {
+        prev_[static_cast<std::size_t>(b)] = tail_;
+        next_[static_cast<std::size_t>(b)] = kNoBlock;
+        if (tail_ != kNoBlock) next_[static_cast<std::size_t>(tail_)] = b;
+        else head_ = b;
+        tail_ = b;
+        ++size_;
+    }
+    void on_reused(BlockId b) override { unlink(b); }
+    BlockId pop_victim() override {
+        const BlockId b = head_;
+        unlink(b);
+        return b;
+    }
     std::int32_t size() const override { return size_; }
     std::string_view name() const override { return "lru"; }
 
 private:
-    void unlink(BlockId b);
+    void unlink(BlockId b) {
+        const auto i = static_cast<std::size_t>(b);
+        if (prev_[i] != kNoBlock) next_[static_cast<std::size_t>(prev_[i])] = next_[i];
+        else head_ = next_[i];
+        if (next_[i] != kNoBlock) prev_[static_cast<std::size_t>(next_[i])] = prev_[i];
+        else tail_ = prev_[i];
+        prev_[i] = next_[i] = kNoBlock;
+        --size_;
+    }
     std::vector<BlockId> prev_, next_;
     BlockId head_ = kNoBlock, tail_ = kNoBlock;
     std::int32_t size_ = 0;

@@ -44,6 +44,7 @@ public:
     std::int32_t usable_blocks() const { return pool_.usable_blocks(); }
     std::int32_t used_blocks() const { return pool_.usable_blocks() - pool_.num_free(); }
     const BlockPool& pool() const { return pool_; }
+    void set_eviction_observer(EvictionObserver* o) { pool_.set_eviction_observer(o); }
 
 private:
     std::int32_t block_size_;

@@ -163,3 +163,37 @@ TEST_CASE("with async scheduling a request arriving during a step joins the step
     CHECK(b.finish_ns == 5'510'000);
     CHECK(c.first_token_ns - c.arrival_ns == 1'160'000);
 }
+
+namespace {
+// A plugin-style cache policy (LRU order) that records the prefix depth the pool reports for each block.
+class DepthRecordingPolicy final : public kv::CachePolicy {
+public:
+    static inline std::vector<std::int32_t> depths;
+    void reset(kv::BlockId first, kv::BlockId last) override { lru_.reset(first, last); }
+    void on_freed(kv::BlockId b, bool cached) override { lru_.on_freed(b, cached); }
+    void on_reused(kv::BlockId b) override { lru_.on_reused(b); }
+    void on_cached(kv::BlockId /*b*/, std::int32_t depth) override { depths.push_back(depth); }
+    kv::BlockId pop_victim() override { return lru_.pop_victim(); }
+    std::int32_t size() const override { return lru_.size(); }
+    std::string_view name() const override { return "depth-recording"; }
+
+private:
+    kv::LruCachePolicy lru_;
+};
+}  // namespace
+
+TEST_CASE("a plugin cache policy is told each cached block's place in its prefix chain", "[engine][vllm][kv]") {
+    kv::set_external_cache_policy_factory(
+        [](const kv::CachePolicySpec&) -> std::unique_ptr<kv::CachePolicy> { return std::make_unique<DepthRecordingPolicy>(); });
+    engine::EngineOptions e = small_engine();
+    e.cache_policy = "plugin";
+    e.cache_policy_plugin = "in-process test policy";
+    workload::Workload wl;
+    wl.requests = {req(0, 64, 2, {11, 12, 13, 14})};  // four full prompt blocks of 16 tokens
+    DepthRecordingPolicy::depths.clear();
+    simulate(wl, e, 100);
+    kv::set_external_cache_policy_factory(nullptr);
+    REQUIRE(DepthRecordingPolicy::depths.size() >= 4);
+    CHECK(std::vector<std::int32_t>(DepthRecordingPolicy::depths.begin(), DepthRecordingPolicy::depths.begin() + 4) ==
+          std::vector<std::int32_t>{0, 1, 2, 3});
+}
