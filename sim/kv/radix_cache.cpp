@@ -122,28 +122,33 @@ RadixCache::NodeId RadixCache::insert(std::span<const std::uint64_t> keys, std::
     created = 0;
     NodeId cur = from_node;
     Cursor c;
-    for (std::int32_t i = from; i < n; ++i) {
+    std::int32_t i = from;
+    for (; i < n; ++i) {
+        const NodeId x = find(keys[static_cast<std::size_t>(i)], c);
+        if (x == kNone) break;
+        cur = x;
+    }
+    // Keys are chained, so a key whose parent's key is absent is absent too: from the first miss on, every
+    // node is new, and each is the only child of the one before.
+    created = std::max(0, n - i);
+    DYNOSIM_ASSERT(created <= static_cast<std::int32_t>(free_nodes_.size()));
+    live_ += created;
+    for (; i < n; ++i) {
         const std::uint64_t key = keys[static_cast<std::size_t>(i)];
-        NodeId x = find(key, c);
-        if (x == kNone) {
-            DYNOSIM_ASSERT(!free_nodes_.empty());
-            x = free_nodes_.back();
-            free_nodes_.pop_back();
-            Node& nx = nodes_[idx(x)];
-            nx.key = key;
-            up_[idx(x)] = Up{cur, 0};
-            nx.first_child = nx.last_child = nx.next_sib = kNone;
-            nx.stamp = 0;
-            nx.live = true;
-            Node& p = nodes_[idx(cur)];
-            nx.prev_sib = p.last_child;
-            if (p.last_child != kNone) nodes_[idx(p.last_child)].next_sib = x;
-            else p.first_child = x;
-            p.last_child = x;
-            index(key, x, c);
-            ++live_;
-            ++created;
-        }
+        const NodeId x = free_nodes_.back();
+        free_nodes_.pop_back();
+        Node& nx = nodes_[idx(x)];
+        nx.key = key;
+        up_[idx(x)] = Up{cur, 0};
+        nx.first_child = nx.last_child = nx.next_sib = kNone;
+        nx.stamp = 0;
+        nx.live = true;
+        Node& p = nodes_[idx(cur)];
+        nx.prev_sib = p.last_child;
+        if (p.last_child != kNone) nodes_[idx(p.last_child)].next_sib = x;
+        else p.first_child = x;
+        p.last_child = x;
+        index(key, x, c);
         cur = x;
     }
     if (cur != kRoot) stamp(cur);
