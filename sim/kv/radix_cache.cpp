@@ -46,6 +46,7 @@ void RadixCache::index(std::uint64_t key, NodeId n, Cursor& c) {
     if (sub >= static_cast<std::uint32_t>(group_blocks_)) {
         // A group larger than sized for: such keys are looked up by a separate exact map.
         overflow_.push_back({key, n});
+        nodes_[idx(n)].record = -1;
         return;
     }
     find(key, c);
@@ -66,32 +67,26 @@ void RadixCache::index(std::uint64_t key, NodeId n, Cursor& c) {
         c.record = r;
     }
     slot(c.record, sub) = n;
+    nodes_[idx(n)].record = c.record;
     ++record_count_[static_cast<std::size_t>(c.record)];
 }
 
-void RadixCache::unindex(std::uint64_t key) {
-    const std::uint32_t sub = block_sub(key);
-    if (sub >= static_cast<std::uint32_t>(group_blocks_)) {
+void RadixCache::unindex(NodeId n) {
+    const Node& x = nodes_[idx(n)];
+    const std::int32_t r = x.record;
+    if (r < 0) {  // an overflow key
         for (auto& e : overflow_)
-            if (e.key == key) {
+            if (e.key == x.key) {
                 e = overflow_.back();
                 overflow_.pop_back();
                 return;
             }
         return;
     }
-    const std::uint64_t group = block_group(key);
-    // A chain's nodes are evicted bottom up, group after group: remember the last group's record.
-    std::int32_t r = unindex_record_;
-    if (r < 0 || record_group_[static_cast<std::size_t>(r)] != group || record_count_[static_cast<std::size_t>(r)] == 0)
-        r = by_group_.find(group);
-    DYNOSIM_ASSERT(r >= 0);
-    slot(r, sub) = kNone;
-    unindex_record_ = r;
+    slot(r, block_sub(x.key)) = kNone;
     if (--record_count_[static_cast<std::size_t>(r)] == 0) {
-        by_group_.erase(group);
+        by_group_.erase(record_group_[static_cast<std::size_t>(r)]);
         free_records_.push_back(r);
-        unindex_record_ = -1;
     }
 }
 
@@ -208,14 +203,14 @@ void RadixCache::rebuild_heap() {
     DYNOSIM_ASSERT(heap_.size() < heap_.capacity());
 }
 
-void RadixCache::remove_leaf(NodeId n) {
+inline void RadixCache::remove_leaf(NodeId n) {
     Node& x = nodes_[idx(n)];
     Node& p = nodes_[idx(up_[idx(n)].parent)];
     if (x.prev_sib != kNone) nodes_[idx(x.prev_sib)].next_sib = x.next_sib;
     else p.first_child = x.next_sib;
     if (x.next_sib != kNone) nodes_[idx(x.next_sib)].prev_sib = x.prev_sib;
     else p.last_child = x.prev_sib;
-    unindex(x.key);
+    unindex(n);
     p.stamp = std::max(p.stamp, x.stamp);
     x.live = false;
     ++x.gen;

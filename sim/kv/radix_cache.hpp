@@ -69,6 +69,7 @@ private:
         std::uint64_t stamp = 0;
         NodeId first_child = kNone, last_child = kNone, prev_sib = kNone, next_sib = kNone;
         std::uint32_t gen = 0;  // bumped when the node is deleted, so stale heap entries are skipped
+        std::int32_t record = -1;  // the key index record holding it (-1: an overflow key)
         bool live = false;
     };
     // What lock/unlock walk to the root, kept apart from Node so a walk touches 8 bytes per node.
@@ -92,7 +93,7 @@ private:
     };
     NodeId find(std::uint64_t key, Cursor& c) const;
     void index(std::uint64_t key, NodeId n, Cursor& c);
-    void unindex(std::uint64_t key);
+    void unindex(NodeId n);
     NodeId& slot(std::int32_t r, std::uint32_t sub) {
         return slots_[static_cast<std::size_t>(r) * static_cast<std::size_t>(group_blocks_) + sub];
     }
@@ -124,7 +125,6 @@ private:
     std::vector<std::int32_t> record_count_;
     std::vector<NodeId> slots_;  // group_blocks_ per record
     std::vector<std::int32_t> free_records_;
-    std::int32_t unindex_record_ = -1;  // record of the last unindexed key's group (a hint, revalidated)
     std::vector<Overflow> overflow_;
     std::vector<HeapEntry> heap_;  // min-heap on (stamp, node) of evictable leaves, with stale entries
     std::uint64_t clock_ = 0;
