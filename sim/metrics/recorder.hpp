@@ -55,19 +55,21 @@ public:
         return true;
     }
     // Inter-token latency of one token after the first, in ns.
-    void add_itl(TimeNs gap) {
-        if (itl_hist_) itl_hist_->add(gap);
-        else itl_ns_.push_back(gap);
-    }
+    void add_itl(TimeNs gap) { add_itls(gap, 1); }
     // `count` tokens with the same gap (a decode step of `count` requests): as many add_itl calls.
     void add_itls(TimeNs gap, std::uint64_t count) {
-        if (itl_hist_)
-            itl_hist_->add(gap, count);
-        else
-            itl_ns_.insert(itl_ns_.end(), count, gap);
+        if (itl_hist_) itl_hist_->add(gap, count);
+        else if (itl_slots_[itl_last_].gap == gap) itl_slots_[itl_last_].count += count;  // a worker's next step, mostly
+        else count_itl(gap, count);
     }
-    // Every gap in the order recorded; empty when they go to the histogram.
-    const std::vector<TimeNs>& itl_ns() const { return itl_ns_; }
+    // Every gap recorded, as (gap, how many times), in no particular order; empty when they go to the
+    // histogram. Step times repeat (a replay's millions of gaps take a few thousand values), so gaps are
+    // counted per value rather than stored one by one.
+    struct ItlCount {
+        TimeNs gap;
+        std::uint64_t count;
+    };
+    std::vector<ItlCount> itl_counts() const;
     // The streaming histogram, or null when every gap is stored.
     const ItlHistogram* itl_histogram() const { return itl_hist_ ? &*itl_hist_ : nullptr; }
     EngineCounters& counters() { return counters_; }
@@ -75,7 +77,12 @@ public:
 
 private:
     std::vector<RequestRecord> records_;
-    std::vector<TimeNs> itl_ns_;
+    void count_itl(TimeNs gap, std::uint64_t count);
+    // Open addressing on the gap value, at most half full; an empty slot has gap kNoGap.
+    static constexpr TimeNs kNoGap = INT64_MIN;
+    std::vector<ItlCount> itl_slots_ = std::vector<ItlCount>(64, ItlCount{kNoGap, 0});
+    std::size_t itl_last_ = 0;  // the slot of the last gap counted
+    std::size_t itl_values_ = 0;
     std::optional<ItlHistogram> itl_hist_;
     EngineCounters counters_;
 };

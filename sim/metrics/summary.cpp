@@ -56,6 +56,47 @@ Distribution summarize_ms(std::vector<double> v) {
     return d;
 }
 
+namespace {
+// The exact distribution of counted gaps: the same figures summarize_ms gives for the expanded
+// list (order statistics of the multiset), the mean from the exact integer sum, so it does not depend on
+// the order workers recorded gaps in.
+Distribution summarize_counts_ms(std::vector<Recorder::ItlCount> runs) {
+    Distribution d;
+    std::sort(runs.begin(), runs.end(), [](const auto& a, const auto& b) { return a.gap < b.gap; });
+    std::uint64_t n = 0;
+    TimeNs sum_ns = 0;
+    for (const auto& r : runs) {
+        n += r.count;
+        sum_ns += r.gap * static_cast<TimeNs>(r.count);
+    }
+    d.count = n;
+    if (n == 0) return d;
+    d.mean = core::ns_to_ms(sum_ns) / static_cast<double>(n);
+    d.min = core::ns_to_ms(runs.front().gap);
+    d.max = core::ns_to_ms(runs.back().gap);
+    // Order statistics are asked for mostly in ascending order: walk on from the last one.
+    std::size_t at = 0;
+    std::uint64_t before = 0;  // gaps in runs[0, at)
+    auto order_stat = [&](std::uint64_t k) {
+        if (k < before) at = 0, before = 0;
+        while (before + runs[at].count <= k) before += runs[at++].count;
+        return core::ns_to_ms(runs[at].gap);
+    };
+    auto percentile = [&](double q) {
+        const double pos = q * static_cast<double>(n - 1);
+        const auto lo = static_cast<std::uint64_t>(std::floor(pos));
+        const std::uint64_t hi = std::min(lo + 1, n - 1);
+        const double a = order_stat(lo);
+        const double b = order_stat(hi);
+        return a + (b - a) * (pos - static_cast<double>(lo));
+    };
+    d.p50 = percentile(0.50);
+    d.p90 = percentile(0.90);
+    d.p99 = percentile(0.99);
+    return d;
+}
+}  // namespace
+
 Summary summarize(const Recorder& rec, const RunInfo& info, const SlaOptions& sla) {
     Summary s;
     s.sla = sla;
@@ -120,15 +161,7 @@ Summary summarize(const Recorder& rec, const RunInfo& info, const SlaOptions& sl
         s.ttft_prefill = summarize_ms(std::move(ttft_prefill));
     }
     s.queue = summarize_ms(std::move(queue));
-    std::vector<double> itl;
-    itl.reserve(rec.itl_ns().size());
-    TimeNs itl_sum_ns = 0;  // exact, so the mean does not depend on the order workers recorded gaps in
-    for (TimeNs g : rec.itl_ns()) {
-        itl.push_back(core::ns_to_ms(g));
-        itl_sum_ns += g;
-    }
-    s.itl = summarize_ms(std::move(itl));
-    if (s.itl.count > 0) s.itl.mean = core::ns_to_ms(itl_sum_ns) / static_cast<double>(s.itl.count);
+    s.itl = summarize_counts_ms(rec.itl_counts());
     if (const ItlHistogram* h = rec.itl_histogram(); h && h->count() > 0) {
         // Streamed gaps: count, mean, min and max exact; percentiles within the histogram's relative error.
         s.itl.count = h->count();

@@ -78,7 +78,7 @@ mean = 200
     const auto on = scenario::run_scenario(scenario::load_scenario_text(text, "t.toml", {"metrics.itl_histogram=\"on\""}));
     const auto autom = scenario::run_scenario(scenario::load_scenario_text(text, "t.toml", {}));
     REQUIRE(on.recorder->itl_histogram() != nullptr);
-    CHECK(on.recorder->itl_ns().empty());
+    CHECK(on.recorder->itl_counts().empty());
     CHECK(off.recorder->itl_histogram() == nullptr);
     CHECK(autom.recorder->itl_histogram() == nullptr);  // small run: exact by default
     CHECK(metrics::summary_json(autom.summary) == metrics::summary_json(off.summary));
