@@ -43,15 +43,18 @@ std::int64_t quantize(std::int64_t x, int bits) {
     return ((x >> shift) << shift) + (std::int64_t{1} << (shift - 1));
 }
 
+// Independent products summed, then one mix: the multiplies overlap instead of forming a chain (this
+// runs for every step the decode memo does not answer).
 std::uint64_t hash_key(const StepKey& k) {
-    std::uint64_t h = 0x9E3779B97F4A7C15ull;
-    for (const std::int64_t v :
-         {k.decodes, k.decode_context, k.decode_max, k.prefills, k.prefill_tokens, k.prefill_attention, k.sampled,
-          k.local_decode_context, k.local_prefill_attention}) {
-        h ^= static_cast<std::uint64_t>(v) + 0x9E3779B97F4A7C15ull + (h << 6) + (h >> 2);
-        h *= 0xBF58476D1CE4E5B9ull;
-    }
-    return h ^ (h >> 31);
+    auto u = [](std::int64_t v) { return static_cast<std::uint64_t>(v); };
+    std::uint64_t h = u(k.decodes) * 0x9E3779B97F4A7C15ull + u(k.decode_context) * 0xBF58476D1CE4E5B9ull +
+                      u(k.decode_max) * 0x94D049BB133111EBull + u(k.prefills) * 0xD6E8FEB86659FD93ull +
+                      u(k.prefill_tokens) * 0xA0761D6478BD642Full + u(k.prefill_attention) * 0xE7037ED1A0B428DBull +
+                      u(k.sampled) * 0x8EBC6AF09C88C6E3ull + u(k.local_decode_context) * 0x589965CC75374CC3ull +
+                      u(k.local_prefill_attention) * 0x1D8E4E27C47D124Full;
+    h ^= h >> 32;
+    h *= 0xD6E8FEB86659FD93ull;
+    return h ^ (h >> 32);
 }
 
 const char* kOpNames[] = {"qkv_gemm",
