@@ -522,10 +522,12 @@ std::int64_t SglangEngine::run_decode_steps(TimeNs& now, TimeNs horizon, timing:
         slack += std::max<std::int64_t>(0, s.num_computed - static_cast<std::int64_t>(s.cached_nodes) * bs_ +
                                                page_ - 1 - s.private_tokens);
     }
-    // Every step's check_decode_mem and grow_private find their tokens free without evicting (so nothing is
-    // retracted) while the run's growth, at most batch x k + slack, fits what is free now: free tokens only
-    // shrink during the run.
-    left = std::min(left, (free_tokens() - slack) / batch);
+    // No step retracts while the run's growth, at most batch x k + slack, fits what is free or evictable
+    // now (a step's make_free evicts to cover it; eviction turns evictable tokens into free ones, and nothing
+    // else touches the tree during the run). Evicting all at the run's end instead of a little each step
+    // removes the same nodes: eviction always takes the least recently used evictable leaf, and a step's
+    // evict stops as soon as its deficit is covered, so k steps evict what one call for their sum does.
+    left = std::min(left, (free_tokens() + tree_.evictable_tokens() - slack) / batch);
     if (left <= 0) return 0;
     std::int64_t k = 0;
     TimeNs t = now, busy = 0;
