@@ -47,6 +47,7 @@ void RadixCache::index(std::uint64_t key, NodeId n, Cursor& c) {
         // A group larger than sized for: such keys are looked up by a separate exact map.
         overflow_.push_back({key, n});
         nodes_[idx(n)].record = -1;
+        nodes_[idx(n)].sub = 0;
         return;
     }
     find(key, c);
@@ -68,26 +69,42 @@ void RadixCache::index(std::uint64_t key, NodeId n, Cursor& c) {
     }
     slot(c.record, sub) = n;
     nodes_[idx(n)].record = c.record;
+    nodes_[idx(n)].sub = static_cast<std::uint8_t>(sub);
     ++record_count_[static_cast<std::size_t>(c.record)];
 }
 
-void RadixCache::unindex(NodeId n) {
+inline void RadixCache::unindex(NodeId n) {
     const Node& x = nodes_[idx(n)];
     const std::int32_t r = x.record;
     if (r < 0) {  // an overflow key
         for (auto& e : overflow_)
-            if (e.key == x.key) {
+            if (e.node == n) {
                 e = overflow_.back();
                 overflow_.pop_back();
                 return;
             }
         return;
     }
-    slot(r, block_sub(x.key)) = kNone;
+    slot(r, x.sub) = kNone;
     if (--record_count_[static_cast<std::size_t>(r)] == 0) {
         by_group_.erase(record_group_[static_cast<std::size_t>(r)]);
         free_records_.push_back(r);
     }
+}
+
+void RadixCache::append_child(NodeId p, NodeId x) {
+    Node& nx = nodes_[idx(x)];
+    Node& np = nodes_[idx(p)];
+    nx.next_sib = kNone;
+    if (np.first_child == kNone) {
+        np.first_child = x;
+        nx.prev_sib = x;
+        return;
+    }
+    Node& first = nodes_[idx(np.first_child)];
+    nodes_[idx(first.prev_sib)].next_sib = x;
+    nx.prev_sib = first.prev_sib;
+    first.prev_sib = x;
 }
 
 RadixCache::Match RadixCache::match_prefix(std::span<const std::uint64_t> keys, std::int32_t max_nodes) {
@@ -133,16 +150,11 @@ RadixCache::NodeId RadixCache::insert(std::span<const std::uint64_t> keys, std::
         const NodeId x = free_nodes_.back();
         free_nodes_.pop_back();
         Node& nx = nodes_[idx(x)];
-        nx.key = key;
         up_[idx(x)] = Up{cur, 0};
-        nx.first_child = nx.last_child = nx.next_sib = kNone;
+        nx.first_child = kNone;
         nx.stamp = 0;
         nx.live = true;
-        Node& p = nodes_[idx(cur)];
-        nx.prev_sib = p.last_child;
-        if (p.last_child != kNone) nodes_[idx(p.last_child)].next_sib = x;
-        else p.first_child = x;
-        p.last_child = x;
+        append_child(cur, x);
         index(key, x, c);
         cur = x;
     }
@@ -206,10 +218,14 @@ void RadixCache::rebuild_heap() {
 inline void RadixCache::remove_leaf(NodeId n) {
     Node& x = nodes_[idx(n)];
     Node& p = nodes_[idx(up_[idx(n)].parent)];
-    if (x.prev_sib != kNone) nodes_[idx(x.prev_sib)].next_sib = x.next_sib;
-    else p.first_child = x.next_sib;
-    if (x.next_sib != kNone) nodes_[idx(x.next_sib)].prev_sib = x.prev_sib;
-    else p.last_child = x.prev_sib;
+    if (p.first_child == n) {
+        p.first_child = x.next_sib;
+        if (x.next_sib != kNone) nodes_[idx(x.next_sib)].prev_sib = x.prev_sib;  // still the last child
+    } else {
+        nodes_[idx(x.prev_sib)].next_sib = x.next_sib;
+        if (x.next_sib != kNone) nodes_[idx(x.next_sib)].prev_sib = x.prev_sib;
+        else nodes_[idx(p.first_child)].prev_sib = x.prev_sib;  // x was the last child
+    }
     unindex(n);
     p.stamp = std::max(p.stamp, x.stamp);
     x.live = false;

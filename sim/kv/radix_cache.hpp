@@ -64,14 +64,18 @@ public:
     std::int32_t node_capacity() const { return static_cast<std::int32_t>(nodes_.size()); }
 
 private:
+    // 32 bytes: a replay touches every node of a long prompt several times, so size is speed.
     struct Node {
-        std::uint64_t key = 0;
         std::uint64_t stamp = 0;
-        NodeId first_child = kNone, last_child = kNone, prev_sib = kNone, next_sib = kNone;
-        std::uint32_t gen = 0;  // bumped when the node is deleted, so stale heap entries are skipped
+        // Children in insertion order: first_child, then next_sib. prev_sib is circular (the first child's
+        // names the last child), so appending needs no last_child field.
+        NodeId first_child = kNone, next_sib = kNone, prev_sib = kNone;
+        std::uint32_t gen = 0;     // bumped when the node is deleted, so stale heap entries are skipped
         std::int32_t record = -1;  // the key index record holding it (-1: an overflow key)
+        std::uint8_t sub = 0;      // its position in that record
         bool live = false;
     };
+    static_assert(sizeof(Node) == 32);
     // What lock/unlock walk to the root, kept apart from Node so a walk touches 8 bytes per node.
     struct Up {
         NodeId parent = kNone;
@@ -94,6 +98,7 @@ private:
     NodeId find(std::uint64_t key, Cursor& c) const;
     void index(std::uint64_t key, NodeId n, Cursor& c);
     void unindex(NodeId n);
+    void append_child(NodeId p, NodeId x);
     NodeId& slot(std::int32_t r, std::uint32_t sub) {
         return slots_[static_cast<std::size_t>(r) * static_cast<std::size_t>(group_blocks_) + sub];
     }
