@@ -65,7 +65,9 @@ public:
         cached_[i] = 0;
     }
     bool cached(kv::BlockId b) const { return cached_[static_cast<std::size_t>(b)] != 0; }
-    void evicted(kv::BlockId b, std::uint64_t /*key*/) override { reused(b); }
+    void evicted(kv::BlockId b, std::uint64_t /*key*/) override {
+        if (sink_) reused(b);  // without a sink nothing was marked cached (publish_registered does nothing)
+    }
     // Publishes what the step buffered, stamped `now`.
     void flush(core::TimeNs now) {
         if (!sink_) {

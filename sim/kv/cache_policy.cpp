@@ -11,8 +11,7 @@ namespace dynosim::sim::kv {
 
 void LruCachePolicy::reset(BlockId first, BlockId last) {
     const auto n = static_cast<std::size_t>(last + 1);
-    prev_.assign(n, kNoBlock);
-    next_.assign(n, kNoBlock);
+    links_.assign(n, Link{kNoBlock, kNoBlock});
     head_ = tail_ = kNoBlock;
     size_ = 0;
     for (BlockId b = first; b <= last; ++b) on_freed(b, false);
