@@ -20,7 +20,9 @@ RadixCache::RadixCache(std::int32_t node_tokens, std::int32_t max_nodes, std::in
     up_.resize(static_cast<std::size_t>(max_nodes) + 1);
     nodes_[0].live = true;
     free_nodes_.reserve(static_cast<std::size_t>(max_nodes));
-    for (NodeId n = max_nodes; n >= 1; --n) free_nodes_.push_back(n);
+    // Handed out from the highest id down, so a new chain runs downwards in memory and its eviction,
+    // leaf first, walks upwards: the direction CPU prefetchers follow best.
+    for (NodeId n = 1; n <= max_nodes; ++n) free_nodes_.push_back(n);
     heap_.reserve(static_cast<std::size_t>(max_nodes) * 2 + 64);
 }
 
