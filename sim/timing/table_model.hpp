@@ -57,9 +57,17 @@ struct TableTimingOptions {
     // Expert-load distribution of the MoE tables: "balanced", "power_law_1.01" or "power_law_1.2".
     // Default "power_law_1.01": assumption, real routers are imbalanced; 1.01 is the milder skew measured.
     std::string moe_distribution = "power_law_1.01";
-    // Steps with at most this many tokens run as captured CUDA graphs (graph-mode all-reduce rows);
-    // larger steps run eagerly. Tokens >= 0. Default 512: vLLM V1 max_cudagraph_capture_size default.
+    // Steps with at most this many tokens run as captured CUDA graphs (graph-mode all-reduce rows; under
+    // backend vllm their token count is padded to the next capture size, see cuda_graph_padding); larger
+    // steps run eagerly. Tokens >= 0. Default 512: vLLM V1's largest max_cudagraph_capture_size (its default
+    // is min(2 x max_num_seqs, 512); a vLLM scenario lowers this to that).
     int cuda_graph_max_tokens = 512;
+    // vLLM (backend vllm only): a step of at most cuda_graph_max_tokens tokens runs the captured graph of the
+    // next capture size, 1, 2, 4, then multiples of 8 to 256, then of 16 (vLLM's default
+    // cudagraph_capture_sizes), so its GEMMs, fused MoE, elementwise kernels and all-reduces process the
+    // padded token count (the padding rows hold stale inputs and are routed like real tokens); attention
+    // and the LM head (computed outside the graph on the sampled rows) see the real batch. Default true.
+    bool cuda_graph_padding = true;
     // All-reduces up to this many bytes use the framework's custom all-reduce, larger ones NCCL.
     // MiB > 0. Default 8: vLLM CustomAllreduce max_size (8 MiB).
     double custom_allreduce_max_mib = 8;
@@ -239,6 +247,10 @@ class TableTimingModel : public TimingModel {
     double kv_bytes_ = 2;
     bool weight_fp8_ = false;
     int graph_max_tokens_ = 512;
+    bool graph_padding_ = false;  // vLLM capture-size padding of the token count (cuda_graph_padding)
+    // The token count a step's graph runs: `tokens` padded to the next capture size when graph_padding_
+    // and tokens <= graph_max_tokens_, else `tokens`.
+    double graph_tokens(double tokens) const;
     double custom_ar_max_bytes_ = 0;
     double bf16_peak_ = 0, fp8_peak_ = 0, hbm_bw_ = 0, link_bw_ = 0;
 

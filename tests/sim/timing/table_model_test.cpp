@@ -176,6 +176,35 @@ TEST_CASE("a decode step's elementwise kernels cost at least the smallest kernel
           4 * op_ms(m.breakdown(prefill(1024)), "elementwise"));
 }
 
+TEST_CASE("vLLM runs a graph step at its padded capture size", "[timing][table][vllm]") {
+    // vLLM's default capture sizes are 1, 2, 4, then multiples of 8 to 256, then of 16: a decode step of 9
+    // sequences replays the 16-token graph, so its GEMMs, MoE and elementwise kernels cost what 16 tokens
+    // cost; attention and the LM head see the 9 real rows.
+    auto model = resolve_model("Qwen3-30B-A3B");
+    TableTimingModel padded(model, find_gpu("H100-SXM"), opts());
+    TableTimingOptions o = opts();
+    o.cuda_graph_padding = false;
+    TableTimingModel exact(model, find_gpu("H100-SXM"), o);
+    const auto p9 = padded.breakdown(decodes(9, 1000)), p16 = padded.breakdown(decodes(16, 1000));
+    const auto e9 = exact.breakdown(decodes(9, 1000));
+    for (const char* op : {"qkv_gemm", "o_proj_gemm", "moe_experts", "elementwise"})
+        CHECK(op_ms(p9, op) == Approx(op_ms(p16, op)));
+    CHECK(op_ms(p9, "moe_experts") > op_ms(e9, "moe_experts"));  // more tokens touch more experts
+    CHECK(op_ms(p9, "attention_generation") == Approx(op_ms(e9, "attention_generation")));
+    CHECK(op_ms(p9, "attention_generation") < op_ms(p16, "attention_generation"));
+    CHECK(op_ms(p9, "lm_head_gemm") == Approx(op_ms(e9, "lm_head_gemm")));
+    // Capture sizes themselves, and steps past the largest capture size (eager), are not padded.
+    CHECK(padded.step_seconds(decodes(16, 1000)) == Approx(exact.step_seconds(decodes(16, 1000))));
+    CHECK(padded.step_seconds(prefill(600)) == Approx(exact.step_seconds(prefill(600))));
+    // Other engines' models are not padded.
+    TableTimingOptions sg = opts();
+    sg.backend = "sglang";
+    TableTimingOptions sg_exact = sg;
+    sg_exact.cuda_graph_padding = false;
+    CHECK(TableTimingModel(model, find_gpu("H100-SXM"), sg).step_seconds(decodes(9, 1000)) ==
+          Approx(TableTimingModel(model, find_gpu("H100-SXM"), sg_exact).step_seconds(decodes(9, 1000))));
+}
+
 TEST_CASE("MoE top k changes expert time", "[timing][table]") {
     auto model = resolve_model("Qwen3-30B-A3B");
     REQUIRE(model.is_moe());
