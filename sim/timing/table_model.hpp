@@ -72,15 +72,16 @@ struct TableTimingOptions {
     // MiB > 0. Default 8: vLLM CustomAllreduce max_size (8 MiB).
     double custom_allreduce_max_mib = 8;
     // Fixed cost of one engine step, microseconds (what the GPU waits for between forward passes: input
-    // preparation, sampling, launch gaps not hidden by async scheduling). >= 0. Default 193: fitted by
+    // preparation, sampling, launch gaps not hidden by async scheduling). >= 0. Default 48.4: fitted by
     // `dynosim calib fit --method simulate` on the 21 run stages of measured vLLM 0.15.1 serving on H100
     // (shared/data/serving/sim2real-trainval/experiments.csv): every stage simulated, overheads moved until
-    // the simulated time per output token matches the measured one (result 192.9 us, with the elementwise
-    // kernel floor and split-KV decode attention of docs/timing.md; 628 before them).
-    double step_overhead_us = 193;
-    // Cost per sequence in the batch, microseconds. >= 0. Default 0.06: fitted with step_overhead_us
-    // (result 0.06 us).
-    double per_seq_overhead_us = 0.06;
+    // the simulated time per output token matches the measured one (result 48.4 us, with CUDA-graph padding
+    // and the load generator's 10 x 10 prompts; 192.9 before them, 628 before the elementwise kernel floor
+    // and split-KV decode attention of docs/timing.md).
+    double step_overhead_us = 48.4;
+    // Cost per sequence in the batch, microseconds. >= 0. Default 0: fitted with step_overhead_us
+    // (result 0.00 us, the fit's lower bound; 0.06 before).
+    double per_seq_overhead_us = 0;
     // Cost per prefill token, nanoseconds (input preparation, hashing). >= 0. Default 50: assumption, as
     // the roofline (no prefill-only step-time measurements to fit it on).
     double per_prefill_token_overhead_ns = 50;
