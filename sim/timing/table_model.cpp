@@ -273,6 +273,17 @@ void TableTimingModel::build_gemm(GemmOp& op, const char* op_name, double n, dou
     op.curve = g->curve_over_m(n, k, &op.extrapolated_nk);
     if (op.curve.empty()) return;
     ++table_ops_;
+    if (median_bw_ && n * k * op.weight_bytes >= kStreamMinWeightBytes) {
+        // Per grid, once: the grids live as long as the process (table cache).
+        static std::mutex mu;
+        static std::map<const GemmGrid*, double> cache;
+        std::lock_guard<std::mutex> lock(mu);
+        auto it = cache.find(g);
+        if (it == cache.end())
+            it = cache.emplace(g, g->median_stream_bandwidth(op.weight_bytes, kStreamMaxM, kStreamMinWeightBytes))
+                     .first;
+        op.stream_bw = it->second;
+    }
     if (op.extrapolated_nk)
         note(fmt::format("{}: n={} k={} beyond the {} GEMM grid: scaled from its edge", op_name, n, k,
                          g->dtype));
@@ -341,6 +352,7 @@ TableTimingModel::TableTimingModel(const hw::ModelSpec& model, const hw::GpuSpec
     shared_inter_ = static_cast<double>(model.shared_expert_intermediate_size) / tp_;
     kv_bytes_ = opts.kv_dtype == "fp8" ? 1 : 2;
     weight_fp8_ = opts.weight_dtype == "fp8";
+    median_bw_ = opts.gemm_median_bandwidth;
     graph_max_tokens_ = opts.cuda_graph_max_tokens;
     graph_padding_ = opts.cuda_graph_padding && opts.backend == "vllm";
     custom_ar_max_bytes_ = opts.custom_allreduce_max_mib * 1024 * 1024;
@@ -660,6 +672,8 @@ double TableTimingModel::roofline_gemm_ms(const GemmOp& op, double m) const {
 double TableTimingModel::gemm_ms(const GemmOp& op, double m, int op_id) const {
     if (m <= 0 || op.n <= 0) return 0;
     if (op.curve.empty()) return roofline_gemm_ms(op, m);
+    if (op.stream_bw > 0 && m <= kStreamMaxM)
+        return (op.n * op.k * op.weight_bytes + m * (op.n + op.k) * kActBytes) / op.stream_bw * 1e3;
     bool outside = false;
     const double v = op.curve.eval(m, &outside);
     if (outside) flag(op_id, m);

@@ -68,6 +68,14 @@ struct TableTimingOptions {
     // padded token count (the padding rows hold stale inputs and are routed like real tokens); attention
     // and the LM head (computed outside the graph on the sampled rows) see the real batch. Default true.
     bool cuda_graph_padding = true;
+    // Memory-bound GEMMs (m <= 64 rows, weights of at least 64 MiB) are priced at the median bandwidth the
+    // GEMM table achieves over all such cells of the dtype, (weights + activations) / bandwidth, instead of
+    // their own (n, k) cells. The table's memory-bound cells fall into two kernel modes about 15% apart
+    // (H100 bf16, m <= 16: p10 / p50 / p90 2.47 / 2.77 / 3.00 TB/s) that neighbouring shapes and m switch
+    // between, a choice of the benchmarking stack's GEMM heuristics that a serving stack need not repeat for
+    // the same shape; the median is the estimate that does not depend on which mode a model's shapes hit.
+    // Default true.
+    bool gemm_median_bandwidth = true;
     // All-reduces up to this many bytes use the framework's custom all-reduce, larger ones NCCL.
     // MiB > 0. Default 8: vLLM CustomAllreduce max_size (8 MiB).
     double custom_allreduce_max_mib = 8;
@@ -183,6 +191,7 @@ class TableTimingModel : public TimingModel {
         double weight_bytes = 2;
         LogCurve curve;  // empty: roofline
         bool extrapolated_nk = false;
+        double stream_bw = 0;  // bytes/s for m <= kStreamMaxM (gemm_median_bandwidth), 0 = the curve
     };
     enum Op : int {
         kQkv,
@@ -243,6 +252,11 @@ class TableTimingModel : public TimingModel {
     double hidden_ = 0, heads_ = 0, kv_heads_ = 0, head_dim_ = 0, inter_ = 0;
     // SMs of the GPU when decode attention is FlashAttention's split-KV kernel (vLLM), else 0 (see evaluate).
     double split_kv_sms_ = 0;
+    // gemm_median_bandwidth: GEMMs of at most kStreamMaxM rows with at least kStreamMinWeightBytes of weights
+    // are priced at their grid's median memory-bound bandwidth (GemmOp::stream_bw).
+    bool median_bw_ = false;
+    static constexpr double kStreamMaxM = 64;
+    static constexpr double kStreamMinWeightBytes = 64.0 * 1024 * 1024;
     bool moe_ = false;
     double experts_ = 0, topk_ = 0, expert_inter_ = 0, shared_inter_ = 0;
     double kv_bytes_ = 2;
