@@ -79,7 +79,7 @@ void add_validate_command(CLI::App& app) {
     cmd->add_option("--data", args->data_dir, "shared data folder (default: $DYNOSIM_DATA or ../shared/data)");
     cmd->add_option("--calibration", args->calibration,
                     "overheads from this calibration file (`dynosim calib fit --out`) instead of the defaults");
-    cmd->add_option("--frontend-ms", args->frontend_ms, "front-end latency added to TTFT and E2E, ms (default 8.07)")
+    cmd->add_option("--frontend-ms", args->frontend_ms, "front-end latency added to TTFT and E2E, ms (default 7.34)")
         ->check(CLI::NonNegativeNumber);
     cmd->add_option("--prompt-groups", args->prompt_groups,
                     "the load generator's prompt groups, used instead of the num_system_prompts column; 0 = the "

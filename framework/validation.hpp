@@ -65,11 +65,11 @@ struct ValidateOptions {
     std::int32_t prompt_groups = 10, prompts_per_group = 10;
     // Latency of the serving front end outside the engine (vLLM's OpenAI server: HTTP, chat template,
     // tokenization, IPC to the engine core, detokenization and streaming of the first token), ms, added
-    // to every request's TTFT and E2E. Default 8.07: the median over the 13 sim2real-trainval runs of
+    // to every request's TTFT and E2E. Default 7.34: the median over the 13 sim2real-trainval runs of
     // measured minus simulated stage-0 mean TTFT (vLLM 0.15.1, H100), one value for (H100, vLLM); printed by
-    // `dynosim calib fit --method simulate` with the overheads it fits (result 8.07 ms; 8.65 before
-    // CUDA-graph padding and the generator's prompt set).
-    double frontend_ms = 8.07;
+    // `dynosim calib fit --method simulate` with the overheads it fits (result 7.34 ms; 8.07 before the
+    // median-bandwidth GEMMs, 8.65 before CUDA-graph padding and the generator's prompt set).
+    double frontend_ms = 7.34;
     // CPU KV pool of a row whose cpu_offload is True, GiB over all TP ranks (vLLM's --kv-offloading-size).
     // Default 8: the cpu_bytes_to_use = 8589934592 of the vllm.log line the study's log parser
     // (experiment/kv_cache_extractor.py) documents; the runs table itself carries only True / False. A

@@ -80,16 +80,17 @@ struct TableTimingOptions {
     // MiB > 0. Default 8: vLLM CustomAllreduce max_size (8 MiB).
     double custom_allreduce_max_mib = 8;
     // Fixed cost of one engine step, microseconds (what the GPU waits for between forward passes: input
-    // preparation, sampling, launch gaps not hidden by async scheduling). >= 0. Default 48.4: fitted by
+    // preparation, sampling, launch gaps not hidden by async scheduling). >= 0. Default 283: fitted by
     // `dynosim calib fit --method simulate` on the 21 run stages of measured vLLM 0.15.1 serving on H100
     // (shared/data/serving/sim2real-trainval/experiments.csv): every stage simulated, overheads moved until
-    // the simulated time per output token matches the measured one (result 48.4 us, with CUDA-graph padding
-    // and the load generator's 10 x 10 prompts; 192.9 before them, 628 before the elementwise kernel floor
-    // and split-KV decode attention of docs/timing.md).
-    double step_overhead_us = 48.4;
-    // Cost per sequence in the batch, microseconds. >= 0. Default 0: fitted with step_overhead_us
-    // (result 0.00 us, the fit's lower bound; 0.06 before).
-    double per_seq_overhead_us = 0;
+    // the simulated time per output token matches the measured one (result 283.2 us, with the median-
+    // bandwidth GEMMs, CUDA-graph padding and the load generator's 10 x 10 prompts; 48.4 without the
+    // median-bandwidth GEMMs, 192.9 before all three, 628 before the elementwise kernel floor and split-KV
+    // decode attention of docs/timing.md).
+    double step_overhead_us = 283.2;
+    // Cost per sequence in the batch, microseconds. >= 0. Default 0.69: fitted with step_overhead_us
+    // (result 0.69 us; 0 and 0.06 before).
+    double per_seq_overhead_us = 0.69;
     // Cost per prefill token, nanoseconds (input preparation, hashing). >= 0. Default 50: assumption, as
     // the roofline (no prefill-only step-time measurements to fit it on).
     double per_prefill_token_overhead_ns = 50;
