@@ -68,13 +68,13 @@ struct TableTimingOptions {
     // padded token count (the padding rows hold stale inputs and are routed like real tokens); attention
     // and the LM head (computed outside the graph on the sampled rows) see the real batch. Default true.
     bool cuda_graph_padding = true;
-    // Memory-bound GEMMs (m <= 64 rows, weights of at least 64 MiB) are priced at the median bandwidth the
-    // GEMM table achieves over all such cells of the dtype, (weights + activations) / bandwidth, instead of
+    // Memory-bound bf16 GEMMs (m <= 64 rows, weights of at least 64 MiB) are priced at the median bandwidth
+    // the bf16 GEMM table achieves over all such cells, (weights + activations) / bandwidth, instead of
     // their own (n, k) cells. The table's memory-bound cells fall into two kernel modes about 15% apart
     // (H100 bf16, m <= 16: p10 / p50 / p90 2.47 / 2.77 / 3.00 TB/s) that neighbouring shapes and m switch
     // between, a choice of the benchmarking stack's GEMM heuristics that a serving stack need not repeat for
     // the same shape; the median is the estimate that does not depend on which mode a model's shapes hit.
-    // Default true.
+    // fp8 GEMMs keep their cells (their spread is wide, not two modes). Default true.
     bool gemm_median_bandwidth = true;
     // All-reduces up to this many bytes use the framework's custom all-reduce, larger ones NCCL.
     // MiB > 0. Default 8: vLLM CustomAllreduce max_size (8 MiB).
