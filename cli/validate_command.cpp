@@ -19,6 +19,7 @@ namespace {
 struct ValidateArgs {
     std::string runs, out_dir, replay, data_dir, calibration;
     double frontend_ms = -1;  // < 0: ValidateOptions' default
+    int prompt_groups = -1, prompts_per_group = -1;  // < 0: ValidateOptions' default
     int jobs = 1;
     bool quiet = false;
 };
@@ -34,6 +35,8 @@ int run(const ValidateArgs& a) {
     if (!a.data_dir.empty()) o.data_dir = a.data_dir;
     if (!a.calibration.empty()) o.timing.table.calibration_file = a.calibration;
     if (a.frontend_ms >= 0) o.frontend_ms = a.frontend_ms;
+    if (a.prompt_groups >= 0) o.prompt_groups = a.prompt_groups;
+    if (a.prompts_per_group >= 0) o.prompts_per_group = a.prompts_per_group;
     if (!a.out_dir.empty()) std::filesystem::create_directories(a.out_dir);
     if (!a.replay.empty()) {
         std::optional<framework::RunsTable> table;
@@ -76,7 +79,14 @@ void add_validate_command(CLI::App& app) {
     cmd->add_option("--data", args->data_dir, "shared data folder (default: $DYNOSIM_DATA or ../shared/data)");
     cmd->add_option("--calibration", args->calibration,
                     "overheads from this calibration file (`dynosim calib fit --out`) instead of the defaults");
-    cmd->add_option("--frontend-ms", args->frontend_ms, "front-end latency added to TTFT and E2E, ms (default 8.65)")
+    cmd->add_option("--frontend-ms", args->frontend_ms, "front-end latency added to TTFT and E2E, ms (default 7.34)")
+        ->check(CLI::NonNegativeNumber);
+    cmd->add_option("--prompt-groups", args->prompt_groups,
+                    "the load generator's prompt groups, used instead of the num_system_prompts column; 0 = the "
+                    "columns (default 10: the study's inference-perf did not read them, docs/fidelity.md)")
+        ->check(CLI::NonNegativeNumber);
+    cmd->add_option("--prompts-per-group", args->prompts_per_group,
+                    "the load generator's prompts per group, instead of the users_per_prompt column (default 10)")
         ->check(CLI::NonNegativeNumber);
     cmd->add_flag("--quiet", args->quiet, "print nothing; only write --out files");
     cmd->callback([args] { exit_code() = run(*args); });

@@ -254,11 +254,17 @@ RunSpec parse_run(const RunsTable& t, std::size_t row) {
     return r;
 }
 
+std::pair<std::int32_t, std::int32_t> prompt_set(const RunSpec& run, const ValidateOptions& o) {
+    if (o.prompt_groups > 0 && o.prompts_per_group > 0) return {o.prompt_groups, o.prompts_per_group};
+    return {std::max(1, run.num_system_prompts), std::max(1, run.users_per_prompt)};
+}
+
 wl::Workload make_run_workload(const RunSpec& run, const ValidateOptions& o) {
     wl::Workload w;
     w.source = fmt::format("validate:{}", run.id);
     sim::core::Rng rng(sim::core::hash_combine(o.seed, 0x76616c6964617465ULL));
-    const std::int32_t users = run.num_system_prompts * run.users_per_prompt;
+    const auto [groups, per_group] = prompt_set(run, o);
+    const std::int32_t users = groups * per_group;
     const std::int32_t input = std::max(1, run.sys_prompt_len + run.question_len + o.framing_tokens);
     // Block hashes at block_size granularity: the group's system prompt blocks are shared by the group; the
     // rest (question, framing) is unique to the request.
@@ -285,7 +291,7 @@ wl::Workload make_run_workload(const RunSpec& run, const ValidateOptions& o) {
             r.input_tokens = input;
             r.output_tokens = run.output_len;
             const std::int32_t user = order[static_cast<std::size_t>(serial % static_cast<std::uint64_t>(users))];
-            const std::uint64_t group = static_cast<std::uint64_t>(user / run.users_per_prompt);
+            const std::uint64_t group = static_cast<std::uint64_t>(user / per_group);
             r.client_id = user;
             r.hash_block_tokens = bs;
             r.block_hashes.reserve(static_cast<std::size_t>(total_blocks));
@@ -717,7 +723,8 @@ std::vector<ReplayResult> replay_dir(const std::filesystem::path& dir, const Val
         wl::Workload w;
         w.source = file.string();
         sim::core::Rng rng(sim::core::hash_combine(o.seed, 0x7265706c6179ULL));
-        const std::int32_t users = std::max(1, run.num_system_prompts * run.users_per_prompt);
+        const auto [groups, per_group] = prompt_set(run, o);
+        const std::int32_t users = groups * per_group;
         const std::int32_t bs = std::max(1, run.block_size);
         std::vector<std::pair<std::uint64_t, wl::Request>> recorded;
         for (const auto& q : j.at("requests")) {
@@ -741,7 +748,7 @@ std::vector<ReplayResult> replay_dir(const std::filesystem::path& dir, const Val
         std::vector<std::uint64_t> index;
         for (auto& [i, r] : recorded) {
             const std::int32_t user = order[w.requests.size() % order.size()];
-            const std::uint64_t group = static_cast<std::uint64_t>(user / std::max(1, run.users_per_prompt));
+            const std::uint64_t group = static_cast<std::uint64_t>(user / per_group);
             r.hash_block_tokens = bs;
             std::uint64_t h = sim::core::hash_combine(0x7379737072ULL, group);
             for (std::int32_t b = 0; b < (r.input_tokens + bs - 1) / bs; ++b) {

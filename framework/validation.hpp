@@ -55,12 +55,21 @@ struct ValidateOptions {
     // Chat framing added by the load generator around system prompt + question, tokens. Default 26: the
     // recorded codegen replay's 9000 prompts average 591.6 tokens for 100 + 466 configured.
     std::int32_t framing_tokens = 26;
+    // The load generator's prompt set, groups x prompts per group, used instead of the row's
+    // num_system_prompts x users_per_prompt when > 0. The study's load profiles name these
+    // `num_unique_system_prompts` / `num_users_per_system_prompt` (the columns' source), keys the
+    // inference-perf it ran does not read: its parsed config (replay/<run>-run/results/config.yaml) shows its
+    // defaults, num_groups 10 and num_prompts_per_group 10, for a profile that asked 11 x 4, and the recorded
+    // requests' input lengths repeat with period 100 (99% of request pairs 100 apart, 2% at 44). Default
+    // 10 x 10 for that reason; 0 = the row's columns (a generator that reads them).
+    std::int32_t prompt_groups = 10, prompts_per_group = 10;
     // Latency of the serving front end outside the engine (vLLM's OpenAI server: HTTP, chat template,
     // tokenization, IPC to the engine core, detokenization and streaming of the first token), ms, added
-    // to every request's TTFT and E2E. Default 8.65: the median over the 13 sim2real-trainval runs of
+    // to every request's TTFT and E2E. Default 7.34: the median over the 13 sim2real-trainval runs of
     // measured minus simulated stage-0 mean TTFT (vLLM 0.15.1, H100), one value for (H100, vLLM); printed by
-    // `dynosim calib fit --method simulate` with the overheads it fits (result 8.65 ms).
-    double frontend_ms = 8.65;
+    // `dynosim calib fit --method simulate` with the overheads it fits (result 7.34 ms; 8.07 before the
+    // median-bandwidth GEMMs, 8.65 before CUDA-graph padding and the generator's prompt set).
+    double frontend_ms = 7.34;
     // CPU KV pool of a row whose cpu_offload is True, GiB over all TP ranks (vLLM's --kv-offloading-size).
     // Default 8: the cpu_bytes_to_use = 8589934592 of the vllm.log line the study's log parser
     // (experiment/kv_cache_extractor.py) documents; the runs table itself carries only True / False. A
@@ -91,6 +100,9 @@ RunSpec parse_run(const RunsTable& t, std::size_t row);
 // group's system prompt is the shared prefix (block hashes per group), then a unique question, framing
 // and `output_len` forced output tokens.
 sim::workload::Workload make_run_workload(const RunSpec& run, const ValidateOptions& o);
+// The load generator's prompt set of a run, {groups, prompts per group}: the options' when set, else the
+// row's num_system_prompts x users_per_prompt.
+std::pair<std::int32_t, std::int32_t> prompt_set(const RunSpec& run, const ValidateOptions& o);
 // CPU KV pool size of a cpu_offload value, GiB: 0 for empty / False, `o.cpu_offload_default_gib` for True,
 // else the value as GiB ("16", "16GiB"). Throws core::InputError ("cannot model cpu_offload = ...")
 // otherwise.

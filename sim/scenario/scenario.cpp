@@ -262,6 +262,11 @@ Result run_scenario_impl(const ScenarioOptions& o, std::optional<workload::Workl
     topts.weight_dtype = o.timing.weight_dtype;
     topts.kv_dtype = o.timing.kv_dtype;
     topts.backend = eng.backend;  // each engine is priced with its own framework's kernel tables
+    // vLLM captures CUDA graphs up to max_cudagraph_capture_size = min(2 x max_num_seqs, 512,
+    // max_num_batched_tokens) tokens (vllm/config/vllm.py, when not set).
+    if (eng.backend == "vllm")
+        topts.cuda_graph_max_tokens =
+            std::min({topts.cuda_graph_max_tokens, 2 * eng.max_num_seqs, eng.max_num_batched_tokens});
     topts.attention_dp = o.hardware.attention_dp;
     if (o.hardware.attention_dp > 1 && eng.backend == "vllm" && !model.is_moe())
         throw core::InputError(fmt::format(

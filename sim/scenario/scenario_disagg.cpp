@@ -64,6 +64,9 @@ Pool make_pool(const ScenarioOptions& o, const fleet::DisaggPoolOptions& p, cons
     topts.weight_dtype = o.timing.weight_dtype;
     topts.kv_dtype = o.timing.kv_dtype;
     topts.backend = pool.eng.backend;
+    if (pool.eng.backend == "vllm")  // vLLM's max_cudagraph_capture_size, as in scenario.cpp
+        topts.cuda_graph_max_tokens =
+            std::min({topts.cuda_graph_max_tokens, 2 * pool.eng.max_num_seqs, pool.eng.max_num_batched_tokens});
     if (o.timing.kind == "table") topts.data_dir = resolve_path(topts.data_dir, o.base_dir).string();
     std::vector<std::string> pool_notes;
     pool.timing = timing::make_timing_model(o.timing.kind, model, gpu, topts, roof, &pool_notes);

@@ -191,7 +191,11 @@ void add_scenario_bindings(std::vector<Binding<Opts>>& b) {
     b.push_back(bind_key<Opts, std::string>("timing.table.moe_distribution", [](Opts& o) -> auto& { return o.timing.table.moe_distribution; },
         "expert-load distribution of the MoE tables: balanced, power_law_1.01 or power_law_1.2"));
     b.push_back(bind_key<Opts, std::int32_t>("timing.table.cuda_graph_max_tokens", [](Opts& o) -> auto& { return o.timing.table.cuda_graph_max_tokens; },
-        "steps with at most this many tokens replay CUDA graphs (graph-mode all-reduce rows)"));
+        "steps with at most this many tokens replay CUDA graphs (graph-mode all-reduce rows; vLLM: capped at min(2 x max_num_seqs, max_num_batched_tokens))"));
+    b.push_back(bind_key<Opts, bool>("timing.table.cuda_graph_padding", [](Opts& o) -> auto& { return o.timing.table.cuda_graph_padding; },
+        "vLLM: a graph step's GEMMs, MoE, elementwise kernels and all-reduces run its token count padded to the next capture size (1, 2, 4, multiples of 8 to 256, then of 16)"));
+    b.push_back(bind_key<Opts, bool>("timing.table.gemm_median_bandwidth", [](Opts& o) -> auto& { return o.timing.table.gemm_median_bandwidth; },
+        "memory-bound bf16 GEMMs (m <= 64, weights >= 64 MiB) priced at the GEMM table's median bandwidth over such cells instead of their own (n, k) cells (docs/timing.md)"));
     b.push_back(bind_key<Opts, double>("timing.table.custom_allreduce_max_mib", [](Opts& o) -> auto& { return o.timing.table.custom_allreduce_max_mib; },
         "all-reduces up to this size (MiB) use the framework's custom all-reduce, larger ones NCCL"));
     b.push_back(bind_key<Opts, double>("timing.table.step_overhead_us", [](Opts& o) -> auto& { return o.timing.table.step_overhead_us; },

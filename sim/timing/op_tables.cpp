@@ -140,6 +140,25 @@ std::optional<std::filesystem::path> newest_with(const std::filesystem::path& di
 
 // ---- GEMM ------------------------------------------------------------------------------------------------
 
+double GemmGrid::median_stream_bandwidth(double weight_bytes, double max_m, double min_weight_bytes) const {
+    std::vector<double> bw;
+    for (std::size_t im = 0; im < m.size() && m[im] <= max_m; ++im)
+        for (std::size_t in = 0; in < n.size(); ++in)
+            for (std::size_t ik = 0; ik < k.size(); ++ik) {
+                const std::size_t i = (im * n.size() + in) * k.size() + ik;
+                const double weights = n[in] * k[ik] * weight_bytes;
+                if (weights < min_weight_bytes || (i < was_measured.size() && !was_measured[i]) ||
+                    !(ms[i] > 0))
+                    continue;
+                bw.push_back((weights + m[im] * (n[in] + k[ik]) * 2) / (ms[i] * 1e-3));
+            }
+    if (bw.empty()) return 0;
+    const auto mid = bw.begin() + static_cast<std::ptrdiff_t>(bw.size() / 2);
+    std::nth_element(bw.begin(), mid, bw.end());
+    if (bw.size() % 2 == 1) return *mid;
+    return 0.5 * (*mid + *std::max_element(bw.begin(), mid));
+}
+
 LogCurve GemmGrid::curve_over_m(double n_val, double k_val, bool* outside) const {
     const LogAxis an(n, 1.0), ak(k, 1.0);
     const auto wn = an.locate(n_val);

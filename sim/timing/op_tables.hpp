@@ -51,6 +51,10 @@ struct GemmGrid {
     LogCurve curve_over_m(double n_val, double k_val, bool* outside) const;
     // Measured cell (NaN when it was filled).
     std::vector<bool> was_measured;
+    // Median achieved bandwidth, bytes/s, over the measured memory-bound cells: m <= max_m and weights
+    // (n x k x weight_bytes) of at least min_weight_bytes; bytes = weights + m (n + k) x 2 B of bf16
+    // activations. 0 when no cell qualifies.
+    double median_stream_bandwidth(double weight_bytes, double max_m, double min_weight_bytes) const;
 };
 
 struct GemmTable {

@@ -276,6 +276,19 @@ void TableTimingModel::build_gemm(GemmOp& op, const char* op_name, double n, dou
     op.curve = g->curve_over_m(n, k, &op.extrapolated_nk);
     if (op.curve.empty()) return;
     ++table_ops_;
+    // bf16 only: there the cells split into two kernel modes; fp8 / fp8_block cells spread over a wide range
+    // (H100 fp8_block p10 / p90 1.1 / 2.9 TB/s) that is the kernels' own shape dependence.
+    if (median_bw_ && !fp8 && n * k * op.weight_bytes >= kStreamMinWeightBytes) {
+        // Per grid, once: the grids live as long as the process (table cache).
+        static std::mutex mu;
+        static std::map<const GemmGrid*, double> cache;
+        std::lock_guard<std::mutex> lock(mu);
+        auto it = cache.find(g);
+        if (it == cache.end())
+            it = cache.emplace(g, g->median_stream_bandwidth(op.weight_bytes, kStreamMaxM, kStreamMinWeightBytes))
+                     .first;
+        op.stream_bw = it->second;
+    }
     if (op.extrapolated_nk)
         note(fmt::format("{}: n={} k={} beyond the {} GEMM grid: scaled from its edge", op_name, n, k,
                          g->dtype));
@@ -344,7 +357,9 @@ TableTimingModel::TableTimingModel(const hw::ModelSpec& model, const hw::GpuSpec
     shared_inter_ = static_cast<double>(model.shared_expert_intermediate_size) / tp_;
     kv_bytes_ = opts.kv_dtype == "fp8" ? 1 : 2;
     weight_fp8_ = opts.weight_dtype == "fp8";
+    median_bw_ = opts.gemm_median_bandwidth;
     graph_max_tokens_ = opts.cuda_graph_max_tokens;
+    graph_padding_ = opts.cuda_graph_padding && opts.backend == "vllm";
     custom_ar_max_bytes_ = opts.custom_allreduce_max_mib * 1024 * 1024;
     bf16_peak_ = gpu.bf16_flops;
     fp8_peak_ = gpu.fp8_flops;
@@ -662,6 +677,8 @@ double TableTimingModel::roofline_gemm_ms(const GemmOp& op, double m) const {
 double TableTimingModel::gemm_ms(const GemmOp& op, double m, int op_id) const {
     if (m <= 0 || op.n <= 0) return 0;
     if (op.curve.empty()) return roofline_gemm_ms(op, m);
+    if (op.stream_bw > 0 && m <= kStreamMaxM)
+        return (op.n * op.k * op.weight_bytes + m * (op.n + op.k) * kActBytes) / op.stream_bw * 1e3;
     bool outside = false;
     const double v = op.curve.eval(m, &outside);
     if (outside) flag(op_id, m);
@@ -803,6 +820,15 @@ double TableTimingModel::experts_ms(double tokens) const {
     return std::max(compute, bytes / (hbm_bw_ * eff_.memory)) * 1e3 + eff_.floor_us * 1e-3;
 }
 
+double TableTimingModel::graph_tokens(double tokens) const {
+    if (!graph_padding_ || tokens <= 0 || tokens > graph_max_tokens_) return tokens;
+    // vLLM's default cudagraph_capture_sizes: 1, 2, 4, 8, 16, 24, ..., 248, 256, 272, ... (to the max).
+    if (tokens <= 4) return tokens <= 1 ? 1.0 : tokens <= 2 ? 2.0 : 4.0;
+    const double step = tokens <= 256 ? 8 : 16;
+    const double padded = std::ceil(tokens / step) * step;
+    return padded <= graph_max_tokens_ ? padded : tokens;  // past the largest capture size: eager
+}
+
 StepKey TableTimingModel::make_key(const BatchShape& batch) const {
     StepKey k;
     std::int64_t attn = 0, new_tokens = 0, last = 0;
@@ -905,10 +931,13 @@ double TableTimingModel::evaluate(const StepKey& key, std::vector<OpCost>* out) 
         gen_kv = std::max(mean_kv, static_cast<double>(key.decode_max) *
                                        std::min(1.0, split_kv_sms_ / (Da * kv_heads_)));
 
+    // Tokens the captured graph runs (vLLM pads a step to its capture size): every op but attention and
+    // the LM head. Gt is the rank's (attention DP) token count, G the worker's.
+    const double Gt = graph_tokens(Ta), G = graph_tokens(tokens);
     double ms[kNumOps] = {};
-    ms[kQkv] = gemm_ms(qkv_, Ta, kQkv);
-    ms[kQb] = gemm_ms(q_b_, Ta, kQb);
-    ms[kKvb] = gemm_ms(kv_b_, Ta, kKvb);
+    ms[kQkv] = gemm_ms(qkv_, Gt, kQkv);
+    ms[kQb] = gemm_ms(q_b_, Gt, kQb);
+    ms[kKvb] = gemm_ms(kv_b_, Gt, kKvb);
     // Prefill KV read ~ tokens attended; only used by the roofline fallback.
     ms[kAttnCtx] = ctx_ms(eff_len);
     ms[kAttnGen] = gen_ms(gen_kv);
@@ -939,16 +968,16 @@ double TableTimingModel::evaluate(const StepKey& key, std::vector<OpCost>* out) 
         ms[kAttnCtx] = (full_layers_ * ms[kAttnCtx] + local_layers_ * local_ctx_ms) / layers_;
         ms[kAttnGen] = (full_layers_ * ms[kAttnGen] + local_layers_ * local_gen_ms) / layers_;
     }
-    ms[kOProj] = gemm_ms(o_, Ta, kOProj);
+    ms[kOProj] = gemm_ms(o_, Gt, kOProj);
     // Dense MLP (dense models; DeepSeek's leading dense layers, priced as their share of the layers):
     // tensor-parallel over every token of the worker (with attention DP the ranks' tokens are gathered).
-    ms[kGateUp] = gemm_ms(gate_up_, tokens, kGateUp);
-    ms[kDown] = gemm_ms(down_, tokens, kDown);
+    ms[kGateUp] = gemm_ms(gate_up_, G, kGateUp);
+    ms[kDown] = gemm_ms(down_, G, kDown);
     if (moe_) {
-        ms[kRouter] = gemm_ms(router_, Ta, kRouter);
-        ms[kExperts] = experts_ms(tokens);
-        ms[kSharedUp] = gemm_ms(shared_up_, tokens, kSharedUp);
-        ms[kSharedDown] = gemm_ms(shared_down_, tokens, kSharedDown);
+        ms[kRouter] = gemm_ms(router_, Gt, kRouter);
+        ms[kExperts] = experts_ms(G);
+        ms[kSharedUp] = gemm_ms(shared_up_, G, kSharedUp);
+        ms[kSharedDown] = gemm_ms(shared_down_, G, kSharedDown);
     }
     const bool mixed_mlp = moe_ && dense_layers_ > 0;
     if (mixed_mlp) {
@@ -960,19 +989,19 @@ double TableTimingModel::evaluate(const StepKey& key, std::vector<OpCost>* out) 
     // Two all-reduces per layer under TP (after attention, after the MLP); with EP the MoE output is
     // combined by the all-to-all instead of the second all-reduce.
     if (attn_dp_ == 1 && !mixed_mlp) {
-        const double ar = allreduce_ms(tokens);
+        const double ar = allreduce_ms(G);
         ms[kAllReduce] = ep_ > 1 ? ar : 2 * ar;
-        ms[kAllToAll] = 2 * alltoall_ms(tokens);
+        ms[kAllToAll] = 2 * alltoall_ms(G);
     } else {
         // Attention output reduced within the attention TP group (none when a rank is one GPU); dense MLP
         // layers reduce over all tp GPUs (with attention DP: all-gather + reduce-scatter of every token, the
         // bytes of one all-reduce); MoE layers dispatch and combine each rank's tokens by all-to-all under
         // EP.
-        const double mlp_ar = allreduce_ms(tokens);
+        const double mlp_ar = allreduce_ms(G);
         const double moe_mlp = ep_ > 1 ? 0.0 : mlp_ar;
-        ms[kAllReduce] = (attn_dp_ > 1 ? attention_allreduce_ms(Ta) : mlp_ar) +
+        ms[kAllReduce] = (attn_dp_ > 1 ? attention_allreduce_ms(Gt) : mlp_ar) +
                          (dense_layers_ * mlp_ar + moe_layers_ * moe_mlp) / layers_;
-        ms[kAllToAll] = 2 * alltoall_ms(Ta) * moe_layers_ / layers_;
+        ms[kAllToAll] = 2 * alltoall_ms(Gt) * moe_layers_ / layers_;
     }
     // Norms, rotary, activation, residual adds: memory-bound elementwise passes over the activations, one
     // kernel each (vLLM's fused residual-add + RMSNorm twice, rotary, KV-cache write, SiLU-and-mul). A
@@ -982,7 +1011,7 @@ double TableTimingModel::evaluate(const StepKey& key, std::vector<OpCost>* out) 
     const double elem_widths[] = {5 * hidden_, 5 * hidden_, qkv_width, qkv_width, 3 * act_width};
     ms[kElementwise] = 0;
     for (const double w : elem_widths)
-        ms[kElementwise] += std::max(Ta * kActBytes * w / (hbm_bw_ * eff_.memory) * 1e3, eff_.floor_us * 1e-3);
+        ms[kElementwise] += std::max(Gt * kActBytes * w / (hbm_bw_ * eff_.memory) * 1e3, eff_.floor_us * 1e-3);
 
     double layer = 0;
     for (int i = 0; i < kLmHead; ++i) layer += ms[i];

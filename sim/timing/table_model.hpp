@@ -57,22 +57,40 @@ struct TableTimingOptions {
     // Expert-load distribution of the MoE tables: "balanced", "power_law_1.01" or "power_law_1.2".
     // Default "power_law_1.01": assumption, real routers are imbalanced; 1.01 is the milder skew measured.
     std::string moe_distribution = "power_law_1.01";
-    // Steps with at most this many tokens run as captured CUDA graphs (graph-mode all-reduce rows);
-    // larger steps run eagerly. Tokens >= 0. Default 512: vLLM V1 max_cudagraph_capture_size default.
+    // Steps with at most this many tokens run as captured CUDA graphs (graph-mode all-reduce rows; under
+    // backend vllm their token count is padded to the next capture size, see cuda_graph_padding); larger
+    // steps run eagerly. Tokens >= 0. Default 512: vLLM V1's largest max_cudagraph_capture_size (its default
+    // is min(2 x max_num_seqs, 512); a vLLM scenario lowers this to that).
     int cuda_graph_max_tokens = 512;
+    // vLLM (backend vllm only): a step of at most cuda_graph_max_tokens tokens runs the captured graph of the
+    // next capture size, 1, 2, 4, then multiples of 8 to 256, then of 16 (vLLM's default
+    // cudagraph_capture_sizes), so its GEMMs, fused MoE, elementwise kernels and all-reduces process the
+    // padded token count (the padding rows hold stale inputs and are routed like real tokens); attention
+    // and the LM head (computed outside the graph on the sampled rows) see the real batch. Default true.
+    bool cuda_graph_padding = true;
+    // Memory-bound bf16 GEMMs (m <= 64 rows, weights of at least 64 MiB) are priced at the median bandwidth
+    // the bf16 GEMM table achieves over all such cells, (weights + activations) / bandwidth, instead of
+    // their own (n, k) cells. The table's memory-bound cells fall into two kernel modes about 15% apart
+    // (H100 bf16, m <= 16: p10 / p50 / p90 2.47 / 2.77 / 3.00 TB/s) that neighbouring shapes and m switch
+    // between, a choice of the benchmarking stack's GEMM heuristics that a serving stack need not repeat for
+    // the same shape; the median is the estimate that does not depend on which mode a model's shapes hit.
+    // fp8 GEMMs keep their cells (their spread is wide, not two modes). Default true.
+    bool gemm_median_bandwidth = true;
     // All-reduces up to this many bytes use the framework's custom all-reduce, larger ones NCCL.
     // MiB > 0. Default 8: vLLM CustomAllreduce max_size (8 MiB).
     double custom_allreduce_max_mib = 8;
     // Fixed cost of one engine step, microseconds (what the GPU waits for between forward passes: input
-    // preparation, sampling, launch gaps not hidden by async scheduling). >= 0. Default 193: fitted by
+    // preparation, sampling, launch gaps not hidden by async scheduling). >= 0. Default 283: fitted by
     // `dynosim calib fit --method simulate` on the 21 run stages of measured vLLM 0.15.1 serving on H100
     // (shared/data/serving/sim2real-trainval/experiments.csv): every stage simulated, overheads moved until
-    // the simulated time per output token matches the measured one (result 192.9 us, with the elementwise
-    // kernel floor and split-KV decode attention of docs/timing.md; 628 before them).
-    double step_overhead_us = 193;
-    // Cost per sequence in the batch, microseconds. >= 0. Default 0.06: fitted with step_overhead_us
-    // (result 0.06 us).
-    double per_seq_overhead_us = 0.06;
+    // the simulated time per output token matches the measured one (result 283.2 us, with the median-
+    // bandwidth GEMMs, CUDA-graph padding and the load generator's 10 x 10 prompts; 48.4 without the
+    // median-bandwidth GEMMs, 192.9 before all three, 628 before the elementwise kernel floor and split-KV
+    // decode attention of docs/timing.md).
+    double step_overhead_us = 283.2;
+    // Cost per sequence in the batch, microseconds. >= 0. Default 0.69: fitted with step_overhead_us
+    // (result 0.69 us; 0 and 0.06 before).
+    double per_seq_overhead_us = 0.69;
     // Cost per prefill token, nanoseconds (input preparation, hashing). >= 0. Default 50: assumption, as
     // the roofline (no prefill-only step-time measurements to fit it on).
     double per_prefill_token_overhead_ns = 50;
@@ -174,6 +192,7 @@ class TableTimingModel : public TimingModel {
         double weight_bytes = 2;
         LogCurve curve;  // empty: roofline
         bool extrapolated_nk = false;
+        double stream_bw = 0;  // bytes/s for m <= kStreamMaxM (gemm_median_bandwidth), 0 = the curve
     };
     enum Op : int {
         kQkv,
@@ -234,11 +253,20 @@ class TableTimingModel : public TimingModel {
     double hidden_ = 0, heads_ = 0, kv_heads_ = 0, head_dim_ = 0, inter_ = 0;
     // SMs of the GPU when decode attention is FlashAttention's split-KV kernel (vLLM), else 0 (see evaluate).
     double split_kv_sms_ = 0;
+    // gemm_median_bandwidth: GEMMs of at most kStreamMaxM rows with at least kStreamMinWeightBytes of weights
+    // are priced at their grid's median memory-bound bandwidth (GemmOp::stream_bw).
+    bool median_bw_ = false;
+    static constexpr double kStreamMaxM = 64;
+    static constexpr double kStreamMinWeightBytes = 64.0 * 1024 * 1024;
     bool moe_ = false;
     double experts_ = 0, topk_ = 0, expert_inter_ = 0, shared_inter_ = 0;
     double kv_bytes_ = 2;
     bool weight_fp8_ = false;
     int graph_max_tokens_ = 512;
+    bool graph_padding_ = false;  // vLLM capture-size padding of the token count (cuda_graph_padding)
+    // The token count a step's graph runs: `tokens` padded to the next capture size when graph_padding_
+    // and tokens <= graph_max_tokens_, else `tokens`.
+    double graph_tokens(double tokens) const;
     double custom_ar_max_bytes_ = 0;
     double bf16_peak_ = 0, fp8_peak_ = 0, hbm_bw_ = 0, link_bw_ = 0;
 

@@ -27,7 +27,7 @@ std::string row(const std::string& id, const std::string& stages, const double m
 }  // namespace
 
 TEST_CASE("the simulated overhead fit recovers the overheads that produced the measurements", "[validate][calib]") {
-    // "Measurements" made by the simulator itself with 300 us per step and 12 us per sequence: fitting from
+    // "Measurements" made by the simulator itself with 700 us per step and 12 us per sequence: fitting from
     // the defaults must find those values again, and match the time per output token.
     const auto dir = dynosim::test::temp_dir("overhead-fit");
     const double placeholder[4] = {1000, 20, 1000, 20};
@@ -37,7 +37,7 @@ TEST_CASE("the simulated overhead fit recovers the overheads that produced the m
     fw::ValidateOptions truth;
     truth.data_dir = dynosim::test::data_dir();
     truth.frontend_ms = 0;
-    truth.timing.table.step_overhead_us = 300;
+    truth.timing.table.step_overhead_us = 700;
     truth.timing.table.per_seq_overhead_us = 12;
     const auto sim = fw::validate_table(fw::read_runs_csv(dir / "runs.csv"), truth, 2);
     std::string text = std::string(kHeader) + "\n";
@@ -60,7 +60,7 @@ TEST_CASE("the simulated overhead fit recovers the overheads that produced the m
     fo.jobs = 2;
     const auto fit = fw::fit_overheads_by_simulation(fw::read_runs_csv(dir / "runs.csv"), start, fo);
     CHECK(fit.points.size() == 4);
-    CHECK(fit.step_overhead_us == Approx(300).margin(30));
+    CHECK(fit.step_overhead_us == Approx(700).margin(30));
     CHECK(fit.per_seq_overhead_us == Approx(12).margin(4));
     CHECK(fit.median_abs_pct_after < 0.5);
     CHECK(fit.median_abs_pct_before > 2);

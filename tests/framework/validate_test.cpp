@@ -92,6 +92,21 @@ TEST_CASE("validate workload has the request count, group sharing and stage rate
     run.block_size = 16;
     run.stages = {{5, 600}, {10, 600}};
     fw::ValidateOptions o;
+    // By default the study's generator's own 10 x 10 prompts (it did not read the row's 11 x 4).
+    {
+        const auto w = fw::make_run_workload(run, o);
+        REQUIRE(w.requests.size() == 9000);
+        std::set<std::uint64_t> groups, prompts;
+        for (const auto& r : w.requests) {
+            groups.insert(r.block_hashes[5]);
+            prompts.insert(r.block_hashes.back());
+        }
+        CHECK(groups.size() == 10);
+        CHECK(prompts.size() == 100);
+        for (std::size_t k = 100; k < w.requests.size(); k += 997)
+            CHECK(w.requests[k].block_hashes == w.requests[k - 100].block_hashes);
+    }
+    o.prompt_groups = 0;  // the row's columns
     const auto w = fw::make_run_workload(run, o);
     REQUIRE(w.requests.size() == 9000);
     std::size_t first = 0;

@@ -105,6 +105,32 @@ TEST_CASE("table model prices a dense model from the tables", "[timing][table]")
     CHECK(static_cast<double>(first) == Approx(d * 1e6).epsilon(1e-6));
 }
 
+TEST_CASE("memory-bound GEMMs are priced at the table's median bandwidth", "[timing][table]") {
+    const auto table = read_gemm_table(h100("gemm/vllm/0.24.0/gemm_perf.csv.gz"));
+    const GemmGrid* g = table->find("bfloat16");
+    REQUIRE(g != nullptr);
+    // H100-SXM bf16 cells with m <= 64 and >= 64 MiB of weights: the two kernel modes straddle the median.
+    const double bw = g->median_stream_bandwidth(2, 64, 64.0 * 1024 * 1024);
+    CHECK(bw > 2.6e12);
+    CHECK(bw < 2.9e12);
+    CHECK(bw < find_gpu("H100-SXM").hbm_bw);
+    // Llama-3.1-8B's gate/up GEMM (4096 -> 2 x 14336, 224 MiB of weights) at 16 rows: weights and activations
+    // over that bandwidth; without the option, its own cells.
+    TableTimingModel med(resolve_model("Llama-3.1-8B"), find_gpu("H100-SXM"), opts());
+    TableTimingOptions o = opts();
+    o.gemm_median_bandwidth = false;
+    TableTimingModel own(resolve_model("Llama-3.1-8B"), find_gpu("H100-SXM"), o);
+    const double n = 2 * 14336, k = 4096;
+    const double expect_ms = 32 * (n * k * 2 + 16 * (n + k) * 2) / bw * 1e3;  // 32 layers
+    CHECK(op_ms(med.breakdown(decodes(16, 500)), "gate_up_gemm") == Approx(expect_ms).epsilon(1e-9));
+    CHECK(op_ms(own.breakdown(decodes(16, 500)), "gate_up_gemm") != Approx(expect_ms).epsilon(1e-3));
+    // Past 64 rows, and for GEMMs under 64 MiB (the 32 MiB O projection), the table's cells.
+    CHECK(op_ms(med.breakdown(decodes(80, 500)), "gate_up_gemm") ==
+          Approx(op_ms(own.breakdown(decodes(80, 500)), "gate_up_gemm")));
+    CHECK(op_ms(med.breakdown(decodes(16, 500)), "o_proj_gemm") ==
+          Approx(op_ms(own.breakdown(decodes(16, 500)), "o_proj_gemm")));
+}
+
 TEST_CASE("TP 2 lowers GEMM time and adds all-reduce", "[timing][table]") {
     const auto model = resolve_model("Llama-3.1-8B");
     TableTimingModel tp1(model, find_gpu("H100-SXM"), opts(1));
@@ -174,6 +200,35 @@ TEST_CASE("a decode step's elementwise kernels cost at least the smallest kernel
     // Large prefill: bandwidth, not the floor, sets them (grows with tokens).
     CHECK(op_ms(m.breakdown(prefill(8192)), "elementwise") >
           4 * op_ms(m.breakdown(prefill(1024)), "elementwise"));
+}
+
+TEST_CASE("vLLM runs a graph step at its padded capture size", "[timing][table][vllm]") {
+    // vLLM's default capture sizes are 1, 2, 4, then multiples of 8 to 256, then of 16: a decode step of 9
+    // sequences replays the 16-token graph, so its GEMMs, MoE and elementwise kernels cost what 16 tokens
+    // cost; attention and the LM head see the 9 real rows.
+    auto model = resolve_model("Qwen3-30B-A3B");
+    TableTimingModel padded(model, find_gpu("H100-SXM"), opts());
+    TableTimingOptions o = opts();
+    o.cuda_graph_padding = false;
+    TableTimingModel exact(model, find_gpu("H100-SXM"), o);
+    const auto p9 = padded.breakdown(decodes(9, 1000)), p16 = padded.breakdown(decodes(16, 1000));
+    const auto e9 = exact.breakdown(decodes(9, 1000));
+    for (const char* op : {"qkv_gemm", "o_proj_gemm", "moe_experts", "elementwise"})
+        CHECK(op_ms(p9, op) == Approx(op_ms(p16, op)));
+    CHECK(op_ms(p9, "moe_experts") > op_ms(e9, "moe_experts"));  // more tokens touch more experts
+    CHECK(op_ms(p9, "attention_generation") == Approx(op_ms(e9, "attention_generation")));
+    CHECK(op_ms(p9, "attention_generation") < op_ms(p16, "attention_generation"));
+    CHECK(op_ms(p9, "lm_head_gemm") == Approx(op_ms(e9, "lm_head_gemm")));
+    // Capture sizes themselves, and steps past the largest capture size (eager), are not padded.
+    CHECK(padded.step_seconds(decodes(16, 1000)) == Approx(exact.step_seconds(decodes(16, 1000))));
+    CHECK(padded.step_seconds(prefill(600)) == Approx(exact.step_seconds(prefill(600))));
+    // Other engines' models are not padded.
+    TableTimingOptions sg = opts();
+    sg.backend = "sglang";
+    TableTimingOptions sg_exact = sg;
+    sg_exact.cuda_graph_padding = false;
+    CHECK(TableTimingModel(model, find_gpu("H100-SXM"), sg).step_seconds(decodes(9, 1000)) ==
+          Approx(TableTimingModel(model, find_gpu("H100-SXM"), sg_exact).step_seconds(decodes(9, 1000))));
 }
 
 TEST_CASE("MoE top k changes expert time", "[timing][table]") {
