@@ -25,6 +25,7 @@ const std::vector<std::pair<std::string, std::string>>& metric_docs() {
         d.emplace_back("gpus", "GPUs of the deployment (workers x TP)");
         d.emplace_back("finished", "requests finished");
         d.emplace_back("unfinished", "requests still running when the run stopped");
+        d.emplace_back("stalled", "unfinished requests of a run to completion (they could never finish)");
         d.emplace_back("rejected", "requests rejected (too long)");
         d.emplace_back("duration_s", "first arrival to last finish, s");
         return d;
@@ -67,6 +68,7 @@ MetricMap summary_metrics(const sim::metrics::Summary& s, double cost_per_gpu_ho
     m["gpus"] = s.gpus;
     m["finished"] = static_cast<double>(s.finished);
     m["unfinished"] = static_cast<double>(s.unfinished);
+    m["stalled"] = static_cast<double>(s.stalled);
     m["rejected"] = static_cast<double>(s.rejected);
     m["duration_s"] = s.duration_s;
     return m;

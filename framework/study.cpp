@@ -229,6 +229,14 @@ void Study::score(TrialRecord& t) const {
                               t.metrics.at("unfinished"), t.metrics.at("rejected"));
         return;
     }
+    if (t.metrics.count("stalled") && t.metrics.at("stalled") > 0) {
+        // Its latencies cover only the requests that got through: never let a deployment that stops
+        // serving pass as a good point.
+        t.status = "failed";
+        t.error = fmt::format("{:.0f} of {:.0f} requests never finished: the deployment stalled", t.metrics.at("stalled"),
+                              t.metrics.at("stalled") + t.metrics.at("finished") + t.metrics.at("rejected"));
+        return;
+    }
     bool ok = true;
     for (const auto& o : spec_.objectives) t.objectives.push_back(t.metrics.at(o.metric));
     std::string broken;

@@ -152,6 +152,7 @@ Summary summarize(const Recorder& rec, const RunInfo& info, const SlaOptions& sl
         good += ttft_ok && tpot_ok;
     }
     s.conserved = s.arrived == s.finished + s.rejected + s.unfinished;
+    if (info.run_to_completion) s.stalled = s.unfinished;
     s.ttft = summarize_ms(std::move(ttft));
     s.tpot = summarize_ms(std::move(tpot));
     s.e2e = summarize_ms(std::move(e2e));
@@ -205,6 +206,10 @@ std::string format_summary(const Summary& s) {
     out += fmt::format("requests   submitted {}  arrived {}  finished {}  rejected {}  unfinished {}{}\n",
                        s.submitted, s.arrived, s.finished, s.rejected, s.unfinished,
                        s.conserved ? "" : "  (CONSERVATION VIOLATED)");
+    if (s.stalled > 0)
+        out += fmt::format("STALLED    {} requests can never finish: nothing was left to run while they waited; "
+                           "latencies below cover finished requests only\n",
+                           s.stalled);
     out += fmt::format("  {:<10} {:>10} {:>10} {:>10} {:>10} {:>10}\n", "latency ms", "mean", "p50", "p90", "p99",
                        "max");
     line("TTFT", s.ttft);
@@ -255,6 +260,7 @@ std::string summary_json(const Summary& s) {
     nlohmann::ordered_json j;
     j["requests"] = {{"submitted", s.submitted}, {"arrived", s.arrived},       {"finished", s.finished},
                      {"rejected", s.rejected},   {"unfinished", s.unfinished}, {"conserved", s.conserved}};
+    if (s.stalled > 0) j["requests"]["stalled"] = s.stalled;  // only when it happened: most runs never stall
     j["ttft_ms"] = dist_json(s.ttft);
     j["tpot_ms"] = dist_json(s.tpot);
     j["itl_ms"] = dist_json(s.itl);

@@ -34,6 +34,9 @@ struct RunInfo {
     std::int32_t total_gpus = 0;  // GPUs of the fleet when pools differ in TP (0 = num_workers x gpus_per_worker)
     bool disaggregated = false;   // report KV transfers (summary "disagg")
     bool kvbm = false;            // report the TTFT breakdown (summary "kvbm"); tiers are filled by the caller
+    // The run went on until nothing was left to happen (no sim.max_time_s): a request still unfinished then
+    // can never finish, so it is reported as stalled.
+    bool run_to_completion = false;
 };
 
 // One KVBM tier over all workers (summary "kvbm.tiers").
@@ -54,6 +57,10 @@ struct KvbmTierSummary {
 struct Summary {
     std::uint64_t submitted = 0, arrived = 0, finished = 0, rejected = 0, unfinished = 0;
     bool conserved = false;  // arrived == finished + rejected + unfinished
+    // Unfinished requests of a run to completion: the deployment stopped serving them (e.g. a decode
+    // worker whose KV is held by waiting requests behind one that cannot be admitted). Latency figures cover
+    // finished requests only, so a stalled run must not pass for a good one.
+    std::uint64_t stalled = 0;
     Distribution ttft, tpot, itl, e2e, queue;
     double duration_s = 0;   // first arrival to last finish
     double request_throughput = 0;  // finished requests / s

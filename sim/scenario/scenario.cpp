@@ -358,6 +358,7 @@ Result run_scenario_impl(const ScenarioOptions& o, std::optional<workload::Workl
     info.gpus_per_worker = o.hardware.tp;
     info.seed = static_cast<std::uint64_t>(o.sim.seed);
     info.end_ns = sim.now();
+    info.run_to_completion = o.sim.max_time_s == 0;
     info.kvbm = o.kvbm.enabled();
     res.summary = metrics::summarize(*res.recorder, info, o.sla);
     if (info.kvbm) {

@@ -187,6 +187,7 @@ Result run_disagg_scenario(const ScenarioOptions& o, const hw::ModelSpec& model,
     info.disaggregated = true;
     info.seed = static_cast<std::uint64_t>(o.sim.seed);
     info.end_ns = sim.now();
+    info.run_to_completion = o.sim.max_time_s == 0;
     std::optional<metrics::PlannerReport> report;
     if (planner) report = finish_planned_disagg(*planner, sim.now(), info);
     res.summary = metrics::summarize(*res.recorder, info, o.sla);

@@ -89,6 +89,7 @@ Result run_planned_scenario(const ScenarioOptions& o, const engine::EngineOption
     info.gpus_per_worker = o.hardware.tp;
     info.seed = static_cast<std::uint64_t>(o.sim.seed);
     info.end_ns = sim.now();
+    info.run_to_completion = o.sim.max_time_s == 0;
     res.summary = metrics::summarize(rec, info, o.sla);
     // The fleet's GPUs changed over the run: its bill is the planner's integral, and utilisation is busy
     // worker time over provisioned worker time.

@@ -8,6 +8,7 @@
 #include <thread>
 
 #include "framework/expression.hpp"
+#include "framework/metrics.hpp"
 #include "framework/pareto.hpp"
 #include "framework/study.hpp"
 #include "test_support.hpp"
@@ -250,4 +251,37 @@ TEST_CASE("the study CLI runs, shows the front and rejects a second run into the
     r = dynosim::test::run_cli("study show " + db + " --all");
     CHECK(r.exit_code == 0);
     CHECK_THAT(r.output, Catch::Contains("8 trials"));
+}
+
+TEST_CASE("a deployment that stops serving is reported stalled and its study trial fails", "[framework][study]") {
+    // Decode-first disaggregation on Mooncake at its full rate with two decode workers: a 100k-token prompt
+    // prefilled locally is preempted and cannot be readmitted, while the KV it needs is held by transferred
+    // requests queued behind it, so the decode workers stop. (At half the rate every request finishes.)
+    const auto path = dynosim::test::source_dir() / "examples/router-frontier/frontier.toml";
+    auto run = [&](const std::string& rate) {
+        return sc::run_scenario(sc::load_scenario(
+            path, {"disagg.enabled=true", "workload.transform.window_end_s=300", "workload.transform.rate_scale=" + rate,
+                   "router.policy=\"least_loaded\"", "disagg.flow=\"decode_first\"", "disagg.prefill.workers=2",
+                   "disagg.decode.workers=2"}));
+    };
+    const sc::Result stuck = run("1");
+    REQUIRE(stuck.summary.unfinished > 0);
+    CHECK(stuck.summary.stalled == stuck.summary.unfinished);
+    CHECK(dynosim::sim::metrics::summary_json(stuck.summary).find("\"stalled\"") != std::string::npos);
+    const sc::Result ok = run("0.5");
+    CHECK(ok.summary.unfinished == 0);
+    CHECK(ok.summary.stalled == 0);
+    CHECK(dynosim::sim::metrics::summary_json(ok.summary).find("\"stalled\"") == std::string::npos);
+
+    const Study study(parse_study(study_text("random", 1), "s.toml", "."));
+    TrialRecord t;
+    t.status = "running";
+    t.metrics = summary_metrics(stuck.summary, 0);
+    study.score(t);
+    CHECK(t.status == "failed");
+    CHECK(t.error.find("stalled") != std::string::npos);
+    t.status = "running";
+    t.metrics = summary_metrics(ok.summary, 0);
+    study.score(t);
+    CHECK(t.status != "failed");
 }
