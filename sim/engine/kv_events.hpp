@@ -45,7 +45,6 @@ class KvEventPublisher final : public kv::EvictionObserver {
 public:
     void init(std::int32_t worker, std::int32_t num_blocks) {
         worker_ = worker;
-        key_of_block_.assign(static_cast<std::size_t>(num_blocks), 0);
         cached_.assign(static_cast<std::size_t>(num_blocks), 0);
     }
     void set_sink(EngineEventSink* s) { sink_ = s; }
@@ -53,20 +52,18 @@ public:
     bool active() const { return sink_ != nullptr; }
     // Block `b` now holds key `key` in the pool's prefix map.
     void stored(kv::BlockId b, std::uint64_t key) {
-        key_of_block_[static_cast<std::size_t>(b)] = key;
         cached_[static_cast<std::size_t>(b)] = 1;
         if (sink_) pending_.push_back({key, true});
     }
-    // Block `b` is reused for new content: its cached key, if any, is gone.
-    void reused(kv::BlockId b) {
-        const auto i = static_cast<std::size_t>(b);
-        if (!cached_[i]) return;
-        if (sink_) pending_.push_back({key_of_block_[i], false});
-        cached_[i] = 0;
-    }
     bool cached(kv::BlockId b) const { return cached_[static_cast<std::size_t>(b)] != 0; }
-    void evicted(kv::BlockId b, std::uint64_t /*key*/) override {
-        if (sink_) reused(b);  // without a sink nothing was marked cached (publish_registered does nothing)
+    // The pool reuses block `b` for new content, dropping `key`: announced if its store was. Without a sink
+    // nothing is ever marked stored (publish_registered does nothing).
+    void evicted(kv::BlockId b, std::uint64_t key) override {
+        if (!sink_) return;
+        auto& c = cached_[static_cast<std::size_t>(b)];
+        if (!c) return;
+        pending_.push_back({key, false});
+        c = 0;
     }
     // Publishes what the step buffered, stamped `now`.
     void flush(core::TimeNs now) {
@@ -88,7 +85,6 @@ private:
     };
     std::int32_t worker_ = 0;
     EngineEventSink* sink_ = nullptr;
-    std::vector<std::uint64_t> key_of_block_;
     std::vector<std::uint8_t> cached_;
     std::vector<Pending> pending_;
 };

@@ -58,7 +58,6 @@ void BlockPool::touch(BlockId b) {
 
 BlockId BlockPool::allocate() {
     const BlockId b = lru_ ? lru_->pop_victim() : policy_->pop_victim();
-    if (lru_ && lru_->peek_victim() != kNoBlock) __builtin_prefetch(&meta_[static_cast<std::size_t>(lru_->peek_victim())]);
     Meta& m = meta_[static_cast<std::size_t>(b)];
     DYNOSIM_ASSERT(m.ref == 0);
     if (m.record >= 0) {

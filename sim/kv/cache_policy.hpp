@@ -49,13 +49,8 @@ public:
     BlockId pop_victim() override {
         const BlockId b = head_;
         unlink(b);
-        // The next victim is the least recently freed block, long out of the CPU cache; a prompt takes
-        // hundreds of blocks in a row, so start loading it now.
-        if (head_ != kNoBlock) __builtin_prefetch(&links_[static_cast<std::size_t>(head_)]);
         return b;
     }
-    // The block pop_victim would return next (kNoBlock when none is free).
-    BlockId peek_victim() const { return head_; }
     std::int32_t size() const override { return size_; }
     std::string_view name() const override { return "lru"; }
 

@@ -133,7 +133,6 @@ void RadixCache::stamp(NodeId n) {
 
 RadixCache::NodeId RadixCache::insert(std::span<const std::uint64_t> keys, std::int32_t from, NodeId from_node,
                                       std::int32_t n, std::int32_t& created) {
-    created = 0;
     NodeId cur = from_node;
     Cursor c;
     std::int32_t i = from;

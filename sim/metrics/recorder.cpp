@@ -26,7 +26,6 @@ Recorder::Recorder(const workload::Workload& w, const RecorderOptions& o) {
         tokens += static_cast<std::uint64_t>(r.output_tokens > 1 ? r.output_tokens - 1 : 0);
     }
     if (o.itl_histogram == "on" || (o.itl_histogram == "auto" && tokens > kItlHistogramAutoGaps)) itl_hist_.emplace();
-
 }
 
 namespace {

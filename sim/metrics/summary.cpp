@@ -6,12 +6,24 @@
 #include <cmath>
 #include <nlohmann/json.hpp>
 #include <numeric>
+#include <utility>
 
 namespace dynosim::sim::metrics {
 
 namespace {
 
-// Order statistics by selection rather than a full sort: a replay records millions of inter-token gaps.
+// The q-quantile of n values, interpolated between the order statistics at floor and ceil of q (n - 1);
+// `at(lo, hi)` gives those two (0-based) as a pair.
+template <class At>
+double interpolated(double q, std::uint64_t n, At&& at) {
+    const double pos = q * static_cast<double>(n - 1);
+    const auto lo = static_cast<std::uint64_t>(std::floor(pos));
+    const std::uint64_t hi = std::min(lo + 1, n - 1);
+    const auto [a, b] = at(lo, hi);
+    return a + (b - a) * (pos - static_cast<double>(lo));
+}
+
+// Order statistics by selection rather than a full sort: a 10 M-request run has 10 M latencies.
 // `v` is partially reordered; indices must be requested in ascending order.
 double order_stat(std::vector<double>& v, std::size_t k, std::size_t& sorted_upto) {
     if (k >= sorted_upto) {
@@ -23,13 +35,12 @@ double order_stat(std::vector<double>& v, std::size_t k, std::size_t& sorted_upt
 }
 
 double percentile(std::vector<double>& v, double q, std::size_t& sorted_upto) {
-    const double pos = q * static_cast<double>(v.size() - 1);
-    const auto lo = static_cast<std::size_t>(std::floor(pos));
-    const std::size_t hi = std::min(lo + 1, v.size() - 1);
-    const double a = order_stat(v, lo, sorted_upto);
-    // After nth_element at lo, the next order statistic is the minimum of what follows.
-    const double b = hi == lo ? a : *std::min_element(v.begin() + static_cast<std::ptrdiff_t>(hi), v.end());
-    return a + (b - a) * (pos - static_cast<double>(lo));
+    return interpolated(q, v.size(), [&](std::uint64_t lo, std::uint64_t hi) {
+        const double a = order_stat(v, lo, sorted_upto);
+        // After nth_element at lo, the next order statistic is the minimum of what follows.
+        const double b = hi == lo ? a : *std::min_element(v.begin() + static_cast<std::ptrdiff_t>(hi), v.end());
+        return std::pair{a, b};
+    });
 }
 
 }  // namespace
@@ -60,7 +71,7 @@ namespace {
 // The exact distribution of counted gaps: the same figures summarize_ms gives for the expanded
 // list (order statistics of the multiset), the mean from the exact integer sum, so it does not depend on
 // the order workers recorded gaps in.
-Distribution summarize_counts_ms(std::vector<Recorder::ItlCount> runs) {
+Distribution summarize_counts_ms(std::vector<Recorder::ItlCount> runs) {  // runs: (value, count) pairs
     Distribution d;
     std::sort(runs.begin(), runs.end(), [](const auto& a, const auto& b) { return a.gap < b.gap; });
     std::uint64_t n = 0;
@@ -75,24 +86,20 @@ Distribution summarize_counts_ms(std::vector<Recorder::ItlCount> runs) {
     d.min = core::ns_to_ms(runs.front().gap);
     d.max = core::ns_to_ms(runs.back().gap);
     // Order statistics are asked for mostly in ascending order: walk on from the last one.
-    std::size_t at = 0;
-    std::uint64_t before = 0;  // gaps in runs[0, at)
+    std::size_t run = 0;
+    std::uint64_t before = 0;  // gaps in runs[0, run)
     auto order_stat = [&](std::uint64_t k) {
-        if (k < before) at = 0, before = 0;
-        while (before + runs[at].count <= k) before += runs[at++].count;
-        return core::ns_to_ms(runs[at].gap);
+        if (k < before) run = 0, before = 0;
+        while (before + runs[run].count <= k) before += runs[run++].count;
+        return core::ns_to_ms(runs[run].gap);
     };
-    auto percentile = [&](double q) {
-        const double pos = q * static_cast<double>(n - 1);
-        const auto lo = static_cast<std::uint64_t>(std::floor(pos));
-        const std::uint64_t hi = std::min(lo + 1, n - 1);
+    auto pair_at = [&](std::uint64_t lo, std::uint64_t hi) {
         const double a = order_stat(lo);
-        const double b = order_stat(hi);
-        return a + (b - a) * (pos - static_cast<double>(lo));
+        return std::pair{a, order_stat(hi)};
     };
-    d.p50 = percentile(0.50);
-    d.p90 = percentile(0.90);
-    d.p99 = percentile(0.99);
+    d.p50 = interpolated(0.50, n, pair_at);
+    d.p90 = interpolated(0.90, n, pair_at);
+    d.p99 = interpolated(0.99, n, pair_at);
     return d;
 }
 }  // namespace
